@@ -1,0 +1,4 @@
+"""The Discord bot: slash commands, the now-playing message and its buttons.
+
+It drives rooms only through `shared.service.RoomService`, like the web app.
+"""

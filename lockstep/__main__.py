@@ -1,0 +1,5 @@
+import sys
+
+from lockstep.main import main
+
+sys.exit(main())

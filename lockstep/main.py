@@ -1,0 +1,140 @@
+"""`lockstep`: build the settings, the library, the room service and the web app; run them on one
+event loop (uvloop) until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import uvicorn
+import uvloop
+
+from shared.catalog import Catalog
+from shared.jobs import start_jobs
+from shared.library import Library
+from shared.service import RoomService
+from shared.settings import Settings, SettingsError, load_settings
+from shared.store import SQLiteRoomStore
+from webapp import AppContext, create_app
+
+log = logging.getLogger("lockstep")
+
+
+def package_version() -> str:
+    try:
+        return version("lockstep")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    # Keep third-party chatter at WARNING unless asked for DEBUG.
+    if level != "DEBUG":
+        for noisy in ("apscheduler", "aiosqlite", "discord", "socketio", "engineio"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def serve(settings: Settings) -> None:
+    library = Library(settings.library_db, {"music": settings.music_dir}, settings.cover_dir)
+    catalog = Catalog(library, settings.music_dir, settings.demo_dir)
+    store = SQLiteRoomStore(settings.rooms_db)
+    await store.open()
+    service = RoomService(
+        store,
+        catalog,
+        default_policy=settings.room_policy(),
+        empty_grace=settings.room_empty_grace,
+    )
+    scheduler = None
+    try:
+        await service.start()
+        settings.secret()  # created now, so a read-only DATA_DIR fails at start, not later
+        report = await catalog.rescan()
+        log.info(
+            "library ready: %d tracks from %s%s",
+            await asyncio.to_thread(library.count),
+            settings.music_dir,
+            f" and {report.skipped} unreadable file(s) skipped" if report.skipped else "",
+        )
+        scheduler = start_jobs(
+            catalog,
+            service,
+            rescan_every=settings.rescan_interval,
+            empty_grace=settings.room_empty_grace,
+        )
+        if settings.discord_token is None:
+            log.info("DISCORD_TOKEN is not set: running the web player only")
+        context = AppContext(settings, service, catalog, store, package_version())
+        config = uvicorn.Config(
+            create_app(context),
+            host=settings.host,
+            port=settings.port,
+            loop="none",  # we already run on uvloop
+            http="httptools",
+            log_level=settings.log_level.lower(),
+            timeout_keep_alive=5,
+            proxy_headers=True,
+        )
+        log.info(
+            "Lockstep %s on http://%s:%d (links use %s)",
+            context.version,
+            settings.host,
+            settings.port,
+            settings.base_url,
+        )
+        server = uvicorn.Server(config)
+        await server.serve()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await service.stop()
+        await store.close()
+        library.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lockstep", description=__doc__)
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("run", "scan"),
+        default="run",
+        help="run the service (default), or index the music folder once and exit",
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in exc.lines:
+            print(f"lockstep: configuration error: {line}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    if args.command == "scan":
+        return uvloop.run(scan_once(settings))
+    try:
+        uvloop.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:  # e.g. the port is taken
+        log.error("cannot start: %s", exc)
+        return 1
+    return 0
+
+
+async def scan_once(settings: Settings) -> int:
+    library = Library(settings.library_db, {"music": settings.music_dir}, settings.cover_dir)
+    try:
+        report = await Catalog(library, settings.music_dir, settings.demo_dir).rescan()
+    finally:
+        library.close()
+    print(report)
+    return 0

@@ -1,0 +1,87 @@
+"""The catalog: the library as the running service uses it.
+
+It picks the library's folders (the music folder, or synthesized demo tracks while that folder has
+no audio), runs scans off the event loop one at a time, remembers the last scan for /health, and
+turns track ids into the `TrackRef`s rooms need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.core import TrackRef
+from shared.library import Library, ScanReport, has_audio
+from shared.library.demo import ensure_demo_tracks
+
+log = logging.getLogger("lockstep.library")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogStatus:
+    tracks: int
+    scanning: bool
+    demo: bool
+    last_scan: ScanReport | None
+    last_scan_at: float | None  # wall-clock seconds
+
+
+class Catalog:
+    def __init__(self, library: Library, music_dir: Path, demo_dir: Path) -> None:
+        self.library = library
+        self.music_dir = music_dir
+        self.demo_dir = demo_dir
+        self.demo = False
+        self._scan_lock = asyncio.Lock()
+        self._last: ScanReport | None = None
+        self._last_at: float | None = None
+
+    async def rescan(self) -> ScanReport:
+        """Re-pick the folders, then scan. Concurrent calls wait for the running scan."""
+        async with self._scan_lock:
+            await asyncio.to_thread(self._pick_roots)
+            report = await asyncio.to_thread(self.library.scan)
+            self._last, self._last_at = report, time.time()
+            return report
+
+    def _pick_roots(self) -> None:
+        roots = {"music": self.music_dir}
+        demo = not has_audio(self.music_dir)
+        if demo:
+            tracks = ensure_demo_tracks(self.demo_dir)
+            roots["demo"] = self.demo_dir
+            if not self.demo:
+                log.warning(
+                    "the music folder %s has no audio yet: playing %d demo tracks instead. "
+                    "Put your own files there (mp3, flac, ogg, opus, m4a, wav, aiff; subfolders "
+                    "are fine) and they are picked up at the next rescan or start.",
+                    self.music_dir,
+                    len(tracks),
+                )
+        elif self.demo:
+            log.info("music found in %s: the demo tracks are no longer listed", self.music_dir)
+        self.demo = demo
+        self.library.set_roots(roots)
+
+    @property
+    def scanning(self) -> bool:
+        return self._scan_lock.locked()
+
+    async def status(self) -> CatalogStatus:
+        count = await asyncio.to_thread(self.library.count)
+        return CatalogStatus(count, self.scanning, self.demo, self._last, self._last_at)
+
+    async def healthy(self) -> bool:
+        return await asyncio.to_thread(self.library.check)
+
+    async def refs(self, track_ids: Sequence[str]) -> dict[str, TrackRef]:
+        """The `TrackLookup` the room service uses: SQLite reads happen off the event loop."""
+        tracks = await asyncio.to_thread(self.library.get_many, list(track_ids))
+        return {
+            track.id: TrackRef(track.id, track.duration, track.title, track.artist)
+            for track in tracks.values()
+        }

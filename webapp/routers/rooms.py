@@ -1,0 +1,28 @@
+"""Rooms, read-only: the public list (the prototype's GET /rooms) and one room's full state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from ..deps import Context
+from ..views import room_state, room_summary
+
+router = APIRouter(tags=["rooms"])
+
+
+@router.get("/rooms", summary="Public rooms with listener counts and what is playing")
+async def list_rooms(context: Context) -> dict[str, Any]:
+    now = context.service.now()
+    rooms = [room_summary(r, now) for r in context.service.rooms() if not r.private]
+    return {"rooms": rooms}
+
+
+@router.get("/api/rooms/{room_id}", summary="One room's full state", response_model=None)
+async def get_room(room_id: str, context: Context) -> dict[str, Any] | JSONResponse:
+    room = context.service.get(room_id)
+    if room is None or room.private:
+        return JSONResponse({"error": "not_found", "detail": "no such room"}, status_code=404)
+    return room_state(room, context.service.now())
