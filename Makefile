@@ -1,0 +1,56 @@
+# Lockstep — every target sets up what it needs, idempotently and without prompts.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_TEST_PACKAGES := ffmpeg
+
+.PHONY: run setup setup-dev system-test-deps test check format bench-scan clean
+
+run: setup ## set up and start the service (web player on http://localhost:$${PORT:-8000})
+	$(VENV)/bin/lockstep run
+
+setup: $(VENV)/.runtime-installed
+
+setup-dev: $(VENV)/.dev-installed
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Lockstep needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.runtime-installed
+	$(PIP) install -e '.[dev]'
+	@touch $@
+
+# Test fixtures are encoded with ffmpeg in every format the library reads.
+system-test-deps:
+	@missing=""; for p in $(APT_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test: setup-dev system-test-deps ## set up and run the whole test suite
+	$(PY) -m pytest
+
+check: setup-dev ## lint, format check and strict typing
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict shared webapp lockstep
+
+format: setup-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench-scan: setup-dev ## index benchmark: make bench-scan N=2000
+	$(PY) -m bench.scan --n $${N:-2000}
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
