@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 
 import uvicorn
@@ -21,6 +24,20 @@ from shared.store import SQLiteRoomStore
 from webapp import AppContext, create_app
 
 log = logging.getLogger("lockstep")
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, minus its signal handling: uvicorn re-raises SIGTERM after shutting down,
+    which would kill the process before our own clean-up (jobs, timers, databases) runs."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        if self.should_exit:
+            self.force_exit = True  # a second Ctrl-C stops without waiting for connections
+        self.should_exit = True
 
 
 def package_version() -> str:
@@ -91,7 +108,10 @@ async def serve(settings: Settings) -> None:
             settings.port,
             settings.base_url,
         )
-        server = uvicorn.Server(config)
+        server = Server(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.request_exit)
         await server.serve()
     finally:
         if scheduler is not None:

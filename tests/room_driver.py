@@ -46,6 +46,7 @@ async def main(music: Path, data: Path) -> None:
         "position": party.position(service.now()),
         "entries": [e.id for e in party.queue.entries],
         "tracks": [e.track.track_id for e in party.queue.entries],
+        "paused_at": service.require("quiet").position(service.now()),
     }
     print(json.dumps(state), flush=True)
     await asyncio.sleep(3600)  # until the test kills us

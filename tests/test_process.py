@@ -16,8 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.library.demo import ensure_demo_tracks
-
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
@@ -99,11 +97,14 @@ def test_fresh_start_with_an_empty_music_folder_plays_demo_tracks(
 
 
 def test_rooms_and_queues_survive_kill_9_and_resume_at_the_right_position(
-    tmp_path: Path, free_port: int, stop_all: list[subprocess.Popen[Any]]
+    tmp_path: Path,
+    free_port: int,
+    stop_all: list[subprocess.Popen[Any]],
+    demo_tracks: list[Path],
 ) -> None:
     music, data = tmp_path / "music", tmp_path / "data"
     music.mkdir()
-    for track in ensure_demo_tracks(tmp_path / "made"):
+    for track in demo_tracks:
         shutil.copy(track, music / track.name)
 
     # 1. A process drives two rooms through the real service, then dies without warning.
@@ -118,6 +119,7 @@ def test_rooms_and_queues_survive_kill_9_and_resume_at_the_right_position(
     before = json.loads(driver.stdout.readline())
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=10)
+    driver.stdout.close()
     time.sleep(0.5)
 
     # 2. The real server starts on the same data: both rooms are back.
@@ -133,7 +135,8 @@ def test_rooms_and_queues_survive_kill_9_and_resume_at_the_right_position(
     assert party["clock"]["position"] == pytest.approx(before["position"] + elapsed, abs=0.3)
     quiet = server.get("/api/rooms/quiet").json()
     assert quiet["status"] == "paused"
-    assert quiet["clock"]["position"] == pytest.approx(7.0, abs=1e-6)
+    assert quiet["clock"]["position"] == pytest.approx(before["paused_at"], abs=1e-9)
+    assert before["paused_at"] == pytest.approx(7.0, abs=0.05)
 
     # 3. The server itself is killed and restarted: still there, still moving.
     assert server.kill() == -signal.SIGKILL
@@ -145,5 +148,6 @@ def test_rooms_and_queues_survive_kill_9_and_resume_at_the_right_position(
     elapsed = time.time() - before["wall"]
     assert party["status"] == "playing"
     assert party["clock"]["position"] == pytest.approx(before["position"] + elapsed, abs=0.3)
-    assert again.get("/api/rooms/quiet").json()["clock"]["position"] == pytest.approx(7.0)
+    quiet = again.get("/api/rooms/quiet").json()
+    assert quiet["clock"]["position"] == pytest.approx(before["paused_at"], abs=1e-9)
     assert {r["id"] for r in again.get("/rooms").json()["rooms"]} == {"party", "quiet"}
