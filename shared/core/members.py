@@ -31,6 +31,9 @@ class Actor:
 
     def __post_init__(self) -> None:
         identifier(self.id, "user id")
+        if self.name:
+            # Names reach queues and events from every command, so they are checked here, once.
+            object.__setattr__(self, "name", clean_name(self.name, "display name"))
 
 
 SYSTEM = Actor("system", "Lockstep", admin=True)
@@ -53,7 +56,10 @@ class Policy:
     max_queue: int = 500  # upcoming entries; bounds memory and the store
 
     def __post_init__(self) -> None:
-        ControlMode(self.control)
+        try:
+            object.__setattr__(self, "control", ControlMode(self.control))
+        except ValueError:
+            raise invalid("control must be 'everyone' or 'djs'") from None
         if not isinstance(self.listeners_can_queue, bool) or not isinstance(self.autoplay, bool):
             raise invalid("policy flags must be true or false")
         limit = finite_number(self.max_queue, "max_queue")

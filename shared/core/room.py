@@ -67,7 +67,7 @@ class Room:
         policy: Policy | None = None,
         private: bool = False,
     ) -> Room:
-        if not isinstance(room_id, str) or not ROOM_ID.match(room_id):
+        if not isinstance(room_id, str) or not ROOM_ID.fullmatch(room_id):
             raise invalid("room id must be 1-64 characters: lower-case letters, digits, '-' or '_'")
         return cls(
             id=room_id,
@@ -298,7 +298,9 @@ def _enqueue(room: Room, command: c.Enqueue, now: float) -> Result:
     ):
         raise invalid("tracks must be a list of tracks")
     limit = room.policy.max_queue
-    if len(room.queue.entries) + len(command.tracks) > limit + HISTORY_LIMIT:
+    # Upcoming entries are limited by queue.add; this bounds history + current + upcoming too
+    # (a queue that repeats all keeps its whole history).
+    if len(room.queue.entries) + len(command.tracks) > limit + HISTORY_LIMIT + 1:
         raise DomainError(ErrorCode.QUEUE_FULL, f"the queue holds at most {limit} tracks")
     was_at_end = room.queue.current is None
     queue, added = room.queue.add(
@@ -316,6 +318,8 @@ def _remove(room: Room, command: c.Remove, now: float) -> Result:
     entry = room.queue.entry(command.entry_id)
     was_current = entry is room.queue.current
     queue = room.queue.remove(entry.id)
+    if was_current and queue.current is None and queue.repeat is RepeatMode.ALL and queue.entries:
+        queue = queue.at(0)  # like a skip: a looping queue goes round
     room = replace(room, queue=queue)
     events = [_event(room, command, QueueChanged, action="remove", entries=(entry,), queue=queue)]
     if was_current and room.status is not Status.IDLE:
@@ -379,7 +383,14 @@ def _leave(room: Room, command: c.Leave, now: float) -> Result:
     members = tuple(m for m in room.members if m.id != member.id)
     room = replace(room, members=members, empty_since=None if members else now)
     events = [_event(room, command, MemberLeft, member=member)]
-    if member.id == room.host and members:
+    if member.id == room.host and not members:
+        # The host left for good and nobody is here to take over: whoever comes next hosts.
+        # (A restart clears presence without a Leave, so hosts keep their role across restarts.)
+        room = replace(room, host=None)
+        events.append(
+            _event(room, command, RoleChanged, user_id=member.id, role=Role.LISTENER, host=None)
+        )
+    elif member.id == room.host:
         # Hand the host role to the DJ (or else the listener) who has been here longest.
         heir = min(members, key=lambda m: (m.id not in room.djs, m.seq))
         room = replace(room, host=heir.id, djs=room.djs - {heir.id})

@@ -8,6 +8,9 @@ import unicodedata
 from .errors import invalid
 
 NAME_MAX = 32
+# Control, format (bidi overrides, invisible marks), surrogate, private and unassigned characters.
+HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+ZWJ = "\u200d"  # joins emoji sequences (family, flags), so names may keep it
 
 
 def finite_number(value: object, what: str) -> float:
@@ -32,7 +35,7 @@ def clean_name(value: object, what: str = "name", max_len: int = NAME_MAX) -> st
         raise invalid(f"{what} must not be empty")
     if len(name) > max_len:
         raise invalid(f"{what} must be at most {max_len} characters")
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in name):
+    if any(unicodedata.category(ch) in HIDDEN and ch != ZWJ for ch in name):
         raise invalid(f"{what} contains characters that cannot be shown")
     return name
 
