@@ -240,7 +240,8 @@ def _track(row: Sequence[Any]) -> Track:
 class Library:
     """The music library index. `roots` maps a short root name (e.g. "music") to a folder;
     cover images are stored under `cover_dir`. Thread-safe: each thread uses its own SQLite
-    connection, opened on first use and closed by `close()` from that thread."""
+    connection, opened on first use; `close()` closes them all (call it once nothing else uses
+    the library, e.g. at shutdown)."""
 
     def __init__(self, db_path: Path, roots: Mapping[str, Path], cover_dir: Path) -> None:
         self._db_path = Path(db_path)
@@ -248,6 +249,10 @@ class Library:
         self._roots = _check_roots(roots)
         self._scan_lock = threading.Lock()
         self._local = threading.local()
+        # Every connection, whichever thread opened it, so close() can close worker threads' too.
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._generation = 0
         self._db_path.parent.mkdir(parents=True, exist_ok=True)
         self._store.root.mkdir(parents=True, exist_ok=True)
         try:
@@ -270,22 +275,30 @@ class Library:
 
     def _connect(self) -> sqlite3.Connection:
         # timeout= is SQLite's busy timeout; autocommit mode, as writes use explicit BEGIN
-        conn = sqlite3.connect(self._db_path, timeout=_BUSY_SECONDS, isolation_level=None)
+        conn = sqlite3.connect(
+            self._db_path,
+            timeout=_BUSY_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,  # each stays with its thread; only close() crosses over
+        )
         conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; fsync per checkpoint only
         return conn
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or getattr(self._local, "generation", None) != self._generation:
             conn = self._connect()
-            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+                self._local.conn, self._local.generation = conn, self._generation
         return conn
 
     def close(self) -> None:
-        """Close the calling thread's connection (a later call reconnects)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
+        """Close every thread's connection; safe to call twice (a later call reconnects)."""
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+            self._generation += 1
+        for conn in conns:
             conn.close()
 
     def check(self) -> bool:
