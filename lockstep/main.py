@@ -79,7 +79,7 @@ async def serve(settings: Settings) -> None:
         log.info(
             "library ready: %d tracks from %s%s",
             await asyncio.to_thread(library.count),
-            settings.music_dir,
+            settings.demo_dir if catalog.demo else settings.music_dir,
             f" and {report.skipped} unreadable file(s) skipped" if report.skipped else "",
         )
         scheduler = start_jobs(
@@ -99,6 +99,7 @@ async def serve(settings: Settings) -> None:
             http="httptools",
             log_level=settings.log_level.lower(),
             timeout_keep_alive=5,
+            lifespan="off",  # start-up and shutdown are ours, around serve()
             proxy_headers=True,
         )
         log.info(
