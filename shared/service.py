@@ -32,6 +32,8 @@ from shared.store import RoomStore, StoredRoom, from_doc, to_doc
 
 log = logging.getLogger("lockstep.rooms")
 
+RETRY_DELAY = 1.0  # seconds before a failed track advance is tried again
+
 
 @dataclass(frozen=True, slots=True)
 class RoomOpened:
@@ -250,4 +252,11 @@ class RoomService:
                 return
             log.warning("room %s: track end refused: %s", room_id, exc)
         except Exception:
-            log.exception("room %s: advancing to the next track failed", room_id)
+            # Most likely the store (disk full, locked): the room keeps its old state, so try
+            # again shortly rather than leave it playing past the end of its track.
+            log.exception("room %s: advancing to the next track failed; retrying", room_id)
+            if room_id in self._rooms and room_id not in self._timers:
+                loop = asyncio.get_running_loop()
+                self._timers[room_id] = loop.call_later(
+                    RETRY_DELAY, self._deadline_passed, room_id, entry_id
+                )

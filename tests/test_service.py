@@ -285,3 +285,24 @@ async def test_a_failed_save_leaves_the_room_as_it_was(tmp_path: Path) -> None:
     finally:
         await service.stop()
         await store.close()
+
+
+async def test_a_track_end_that_cannot_be_saved_is_retried(tmp_path: Path) -> None:
+    store = FullDisk(tmp_path / "rooms.db")
+    await store.open()
+    service = RoomService(store, TRACKS)
+    await service.start()
+    try:
+        await service.open_room("party", "Party")
+        await service.enqueue("party", ANA, ["short1", "long"])
+        store.full = True
+        await asyncio.sleep(0.5)  # the track ended, but the advance could not be saved
+        assert service.require("party").queue.current.track.track_id == "short1"
+        store.full = False
+        await asyncio.sleep(1.2)  # the retry goes through
+        room = service.require("party")
+        assert room.queue.current.track.track_id == "long"
+        assert room.status is Status.PLAYING
+    finally:
+        await service.stop()
+        await store.close()
