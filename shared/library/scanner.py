@@ -177,13 +177,17 @@ class Fingerprinted:
 
 def fingerprint_file(f: IO[bytes], size: int) -> Fingerprinted:
     """Content fingerprint of an open file. A small file is read whole once and handed back in
-    memory, so tag parsing costs no further system calls."""
+    memory, so tag parsing costs no further system calls. `f` may be unbuffered (opened with
+    buffering=0, which saves making a buffer a small file does not need): a large one is then
+    handed back buffered, for the tag reader's many small reads."""
     h = hashlib.blake2b(digest_size=16)
     h.update(size.to_bytes(8, "little"))
     if size <= 2 * _EDGE:
-        data = f.read()
+        data = f.read()  # to the end, buffered or not
         h.update(data)
         return Fingerprinted(h.digest(), io.BytesIO(data))
+    if isinstance(f, io.RawIOBase):
+        f = io.BufferedReader(f)
     h.update(f.read(_EDGE))
     f.seek(size - _EDGE)
     h.update(f.read(_EDGE))

@@ -687,3 +687,84 @@ def test_old_schema_is_rebuilt(
     assert again.count() == 0  # rebuilt empty...
     assert again.scan().added == 1
     assert again.get(track.id) == track  # ...and the ids come back the same
+
+
+def _fts_is_consistent(db: Path) -> bool:
+    """FTS5's own check that the index holds exactly the rows of the tracks table."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("INSERT INTO tracks_fts (tracks_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+    return True
+
+
+def test_schema_2_index_is_upgraded_in_place(
+    kit: Kit, music: Path, tmp_path: Path, make_library: MakeLibrary
+) -> None:
+    write_mp3(kit, music / "a.mp3", "Alpha Song")
+    lib = make_library()
+    lib.scan()
+    [track] = lib.search().items
+    lib.close()
+    db = tmp_path / "state" / "library.sqlite3"
+    conn = sqlite3.connect(db)  # what schema 2 had on top: the per-row insert trigger
+    conn.execute(
+        """CREATE TRIGGER tracks_ai AFTER INSERT ON tracks BEGIN
+            INSERT INTO tracks_fts (rowid, title, artist, album, album_artist)
+            VALUES (new.pk, new.title, new.artist, new.album, new.album_artist);
+        END"""
+    )
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+
+    again = make_library()
+    assert again.get(track.id) == track  # kept, not rebuilt
+    write_mp3(kit, music / "b.mp3", "Beta Song")
+    assert _counts(again.scan()) == (1, 0, 0, 0, 1, 0)
+    assert {t.title for t in again.search("song").items} == {"Alpha Song", "Beta Song"}
+    assert _fts_is_consistent(db)  # the new row was indexed once, not by a trigger as well
+    conn = sqlite3.connect(db)
+    triggers = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    conn.close()
+    assert "tracks_ai" not in triggers
+
+
+def test_search_index_follows_batched_adds_updates_and_deletes(
+    kit: Kit, music: Path, tmp_path: Path, make_library: MakeLibrary
+) -> None:
+    for n in range(450):  # more than one write batch
+        write_mp3(kit, music / f"d{n // 50}" / f"{n:03d}.mp3", f"Tune {n}", artist="Batcher")
+    lib = make_library()
+    lib.scan()
+    db = tmp_path / "state" / "library.sqlite3"
+    assert _fts_is_consistent(db)
+    assert len(lib.search("batcher", 500).items) == 450
+
+    (music / "d0" / "000.mp3").unlink()
+    write_mp3(kit, music / "d1" / "050.mp3", "Renamed Melody", artist="Batcher")
+    write_mp3(kit, music / "d9" / "new.mp3", "Fresh Melody", artist="Batcher")
+    assert _counts(lib.scan())[:4] == (1, 1, 0, 1)
+    assert _fts_is_consistent(db)
+    assert {t.title for t in lib.search("melody").items} == {"Renamed Melody", "Fresh Melody"}
+    titles = {t.title for t in lib.search("batcher", 500).items}
+    assert len(titles) == 450 and not {"Tune 0", "Tune 50"} & titles
+
+
+def test_consecutive_tracks_with_different_art_keep_their_own(
+    kit: Kit, music: Path, make_library: MakeLibrary
+) -> None:
+    png, jpg = kit.cover_bytes(), kit.cover_jpg.read_bytes()
+    pictures = [png, png, jpg, png, None, jpg]
+    for n, art in enumerate(pictures):
+        write_mp3(kit, music / "Mixed" / f"{n}.mp3", f"Track {n}", track=str(n + 1), cover=art)
+    lib = make_library()
+    assert lib.scan().covers == 2
+    for n, art in enumerate(pictures):
+        track = lib.find_by_relpath("music", f"Mixed/{n}.mp3")
+        assert track is not None and track.has_cover is (art is not None)
+        cover = lib.cover(track.id)
+        assert (cover.path.read_bytes() if cover else None) == art

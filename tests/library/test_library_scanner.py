@@ -146,6 +146,45 @@ def test_fingerprint_depends_on_content_and_size(tmp_path: Path) -> None:
     assert result.data is handle and handle.tell() == 0
 
 
+@pytest.mark.parametrize("size", [1000, 2 * 64 * 1024, 300_000])
+def test_fingerprint_of_an_unbuffered_file(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    path = _touch(tmp_path / "f.mp3", data)
+    expected = fingerprint_file(io.BytesIO(data), size).digest
+    with open(path, "rb", buffering=0) as raw:
+        result = fingerprint_file(raw, size)
+        assert result.digest == expected
+        # handed back rewound and buffered (or in memory), whole
+        assert result.data.tell() == 0
+        assert not isinstance(result.data, io.RawIOBase)
+        assert result.data.read() == data
+
+
+@pytest.mark.parametrize(
+    ("data", "fingerprint", "ids"),
+    [
+        (
+            b"lockstep" * 1000,
+            "b20461692a81b7f45c257e3059229695",
+            ("azcfxci6hzcfv5iq", "zmqjqxwtlb3fcnvt"),
+        ),
+        (
+            bytes(range(256)) * 1200,
+            "d0e47cd312d8b3926a2688c288c5ea65",
+            ("q3s4nepgog4u7mos", "awkx57df3oxrlrza"),
+        ),
+    ],
+    ids=["whole", "edges"],
+)
+def test_fingerprints_and_ids_never_change(
+    data: bytes, fingerprint: str, ids: tuple[str, str]
+) -> None:
+    """Track ids are stored by clients (queues, links): the same bytes must keep their id."""
+    digest = fingerprint_file(io.BytesIO(data), len(data)).digest
+    assert digest.hex() == fingerprint
+    assert (track_id(digest), track_id(digest, "music\0a/b.mp3")) == ids
+
+
 def test_track_ids_are_url_safe_and_salted() -> None:
     fp = b"\x01" * 16
     plain = track_id(fp)

@@ -6,10 +6,12 @@ import io
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audio_kit import FORMATS, TAGS, Fmt, Kit, ffmpeg
 from mutagen.flac import FLAC
+from mutagen.id3 import ID3, TDOR, TDRC, TIT2, TORY, TYER
 from mutagen.mp4 import MP4, MP4Cover
 
 from shared.library.tags import TagError, read_tags
@@ -112,6 +114,57 @@ def test_years(kit: Kit, tmp_path: Path, date: str, expected: int | None) -> Non
     audio["date"] = [date]
     audio.save()
     assert read_tags(path).year == expected
+
+
+_ID3_DATES: list[tuple[str, int, list[Any], int | None]] = [
+    ("v2.4 TDRC", 4, [TDRC(encoding=3, text="2001-02-03")], 2001),
+    ("v2.3 TYER and TDAT", 3, [TDRC(encoding=3, text="1999-05-06")], 1999),  # saved as v2.3
+    ("TYER only", 4, [TYER(encoding=3, text="1988")], 1988),
+    ("TDRC beats TYER", 4, [TYER(encoding=3, text="1966"), TDRC(encoding=3, text="2010")], 2010),
+    ("TORY only", 3, [TORY(encoding=3, text="1955")], 1955),
+    ("TDOR beats TORY", 4, [TORY(encoding=3, text="1955"), TDOR(encoding=3, text="1944")], 1944),
+    # mutagen's v2.4 upgrade drops a TYER it cannot turn into a date
+    ("unparsable TYER", 4, [TYER(encoding=3, text="c. 1977")], None),
+]
+
+
+@pytest.mark.parametrize(
+    ("version", "frames", "expected"),
+    [case[1:] for case in _ID3_DATES],
+    ids=[case[0] for case in _ID3_DATES],
+)
+def test_id3_years_from_every_generation_of_date_frame(
+    kit: Kit, tmp_path: Path, version: int, frames: list[Any], expected: int | None
+) -> None:
+    path = tmp_path / "dated.mp3"
+    shutil.copyfile(kit.files["base"], path)
+    tags = ID3()
+    for frame in [TIT2(encoding=3, text="Dated"), *frames]:
+        tags.add(frame)
+    tags.save(path, v2_version=version)
+    assert read_tags(path).year == expected
+
+
+def test_id3v22_frames_are_read(kit: Kit, tmp_path: Path) -> None:
+    # mutagen cannot write ID3v2.2, so build one: 3-letter ids, 3-byte sizes, PIC not APIC
+    def frame(fid: bytes, payload: bytes) -> bytes:
+        return fid + len(payload).to_bytes(3, "big") + payload
+
+    png = kit.cover_bytes()
+    body = b"".join(
+        [
+            frame(b"TT2", b"\0Old Title"),
+            frame(b"TP1", b"\0Old Artist"),
+            frame(b"TYE", b"\x001999"),
+            frame(b"PIC", b"\0PNG\x03\0" + png),
+        ]
+    )
+    size = bytes((len(body) >> shift) & 0x7F for shift in (21, 14, 7, 0))  # syncsafe
+    path = tmp_path / "v22.mp3"
+    path.write_bytes(b"ID3\x02\0\0" + size + body + kit.files["base"].read_bytes())
+    tags = read_tags(path)
+    assert (tags.title, tags.artist, tags.year) == ("Old Title", "Old Artist", 1999)
+    assert tags.cover == png
 
 
 def test_multiple_artists_are_joined(kit: Kit, tmp_path: Path) -> None:
