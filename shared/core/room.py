@@ -199,7 +199,8 @@ def _start(room: Room, command: c.Play, now: float) -> Result:
     if queue.current is None:
         queue = queue.following(track_ended=False)  # wraps to the top when repeating all
         if queue.current is None:
-            raise DomainError(ErrorCode.NOTHING_TO_PLAY, "the queue is empty: add a track first")
+            ended = "the queue has ended" if queue.entries else "the queue is empty"
+            raise DomainError(ErrorCode.NOTHING_TO_PLAY, f"{ended}: add a track first")
     room = _enter(room, queue, now, playing=True)
     return room, [_playback(room, command, "play")]
 
