@@ -72,16 +72,12 @@ async def serve(settings: Settings) -> None:
         empty_grace=settings.room_empty_grace,
     )
     scheduler = None
+    initial: asyncio.Task[None] | None = None
     try:
         await service.start()
         settings.secret()  # created now, so a read-only DATA_DIR fails at start, not later
-        report = await catalog.rescan()
-        log.info(
-            "library ready: %d tracks from %s%s",
-            await asyncio.to_thread(library.count),
-            settings.demo_dir if catalog.demo else settings.music_dir,
-            f" and {report.skipped} unreadable file(s) skipped" if report.skipped else "",
-        )
+        # Serve at once; the index from the last run answers until this scan has caught up.
+        initial = asyncio.create_task(initial_scan(catalog, settings))
         scheduler = start_jobs(
             catalog,
             service,
@@ -117,9 +113,28 @@ async def serve(settings: Settings) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        await catalog.stop()
+        if initial is not None:
+            await initial  # returns promptly: the scan was asked to stop
         await service.stop()
         await store.close()
         library.close()
+
+
+async def initial_scan(catalog: Catalog, settings: Settings) -> None:
+    try:
+        report = await catalog.rescan()
+    except Exception:  # the service still serves rooms; the next scheduled rescan tries again
+        log.exception("library scan failed")
+        return
+    if report is None or report.stopped:
+        return
+    log.info(
+        "library ready: %d tracks from %s%s",
+        await asyncio.to_thread(catalog.library.count),
+        settings.demo_dir if catalog.demo else settings.music_dir,
+        f" ({report.skipped} unreadable file(s) skipped)" if report.skipped else "",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,10 +39,14 @@ class Catalog:
         self._scan_lock = asyncio.Lock()
         self._last: ScanReport | None = None
         self._last_at: float | None = None
+        self._stopping = False
 
-    async def rescan(self) -> ScanReport:
-        """Re-pick the folders, then scan. Concurrent calls wait for the running scan."""
+    async def rescan(self) -> ScanReport | None:
+        """Re-pick the folders, then scan. Concurrent calls wait for the running scan.
+        Returns None once the catalog is stopping."""
         async with self._scan_lock:
+            if self._stopping:
+                return None
             await asyncio.to_thread(self._pick_roots)
             report = await asyncio.to_thread(self.library.scan)
             self._last, self._last_at = report, time.time()
@@ -66,6 +70,15 @@ class Catalog:
             log.info("music found in %s: the demo tracks are no longer listed", self.music_dir)
         self.demo = demo
         self.library.set_roots(roots)
+
+    async def stop(self) -> None:
+        """Ask a running scan to stop (it keeps what it indexed) and wait until it has."""
+        self._stopping = True
+        # Repeat the request: one made just before the worker thread starts the scan is reset
+        # by the scan itself, so keep asking until the running scan has returned.
+        while self._scan_lock.locked():
+            self.library.stop_scan()
+            await asyncio.sleep(0.02)
 
     @property
     def scanning(self) -> bool:

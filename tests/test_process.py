@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import lameenc
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +43,16 @@ class Server:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "lockstep"], env=env, stdout=out, stderr=out
             )
+
+    def wait_scanned(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Wait until the first library scan has finished (the server answers before that)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            health = self.wait_ready()
+            if health["library"]["last_scan"] is not None:
+                return health
+            time.sleep(0.05)
+        raise AssertionError(f"library never scanned:\n{self.log.read_text()}")
 
     def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -80,7 +95,7 @@ def test_fresh_start_with_an_empty_music_folder_plays_demo_tracks(
     server = Server(music, tmp_path / "data", free_port, tmp_path / "server.log")
     stop_all.append(server.process)
 
-    health = server.wait_ready()
+    health = server.wait_scanned()
     assert health["status"] == "healthy"
     assert health["library"]["demo"] is True
     assert health["library"]["tracks"] >= 3
@@ -151,3 +166,43 @@ def test_rooms_and_queues_survive_kill_9_and_resume_at_the_right_position(
     quiet = again.get("/api/rooms/quiet").json()
     assert quiet["clock"]["position"] == pytest.approx(before["paused_at"], abs=1e-9)
     assert {r["id"] for r in again.get("/rooms").json()["rooms"]} == {"party", "quiet"}
+
+
+def tiny_mp3() -> bytes:
+    """A fifth of a second of tone, as MP3: a real file that is quick to copy many times."""
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(32)
+    encoder.set_in_sample_rate(22050)
+    encoder.set_channels(1)
+    samples = array("h", (int(8000 * math.sin(i / 10)) for i in range(4410)))
+    return bytes(encoder.encode(samples.tobytes()) + encoder.flush())
+
+
+def test_stopping_during_a_long_first_scan_is_prompt_and_keeps_the_progress(
+    tmp_path: Path, free_port: int, stop_all: list[subprocess.Popen[Any]]
+) -> None:
+    music, data = tmp_path / "music", tmp_path / "data"
+    data_mp3 = tiny_mp3()
+    for album in range(200):
+        folder = music / f"Artist {album % 20}" / f"Album {album}"
+        folder.mkdir(parents=True)
+        for n in range(100):
+            (folder / f"{n:02d} Track.mp3").write_bytes(data_mp3)
+
+    server = Server(music, data, free_port, tmp_path / "server.log")
+    stop_all.append(server.process)
+    health = server.wait_ready()  # it answers while the first scan of 20,000 files runs
+    assert health["library"]["last_scan"] is None
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert server.kill(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 3.0
+
+    with contextlib.closing(sqlite3.connect(data / "library.db")) as db:
+        (partial,) = db.execute("SELECT count(*) FROM tracks").fetchone()
+    assert 0 < partial < 20_000  # what the stopped scan indexed was kept
+
+    again = Server(music, data, free_port, tmp_path / "server2.log")
+    stop_all.append(again.process)
+    health = again.wait_scanned(timeout=120)
+    assert health["library"]["tracks"] == 20_000

@@ -3,7 +3,8 @@
 Only the names below are public: the web app, the bot and the demo are written against them.
 """
 
-from .index import Cover, Library, Page, ScanReport, Track
+from .index import Library
+from .models import Cover, Page, ScanReport, Track
 from .scanner import AUDIO_EXTENSIONS, has_audio
 
 __all__ = ["AUDIO_EXTENSIONS", "Cover", "Library", "Page", "ScanReport", "Track", "has_audio"]

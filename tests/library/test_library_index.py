@@ -9,7 +9,10 @@ import re
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audio_kit import FORMATS, TAGS, Kit, MakeLibrary, write_mp3
@@ -322,6 +325,28 @@ def test_a_copy_is_a_new_track_not_a_move(kit: Kit, music: Path, make_library: M
     assert tracks["music/a/song.mp3"].id != original.id
 
 
+def test_copies_and_a_move_of_the_same_content(
+    kit: Kit, music: Path, make_library: MakeLibrary
+) -> None:
+    template = write_mp3(kit, music / "a" / "1.mp3", "Same")
+    for n in (2, 3):
+        _copy(template, music / "a" / f"{n}.mp3")
+    lib = make_library()
+    lib.scan()
+    before = _by_path(lib)
+    (music / "z").mkdir()
+    (music / "a" / "2.mp3").rename(music / "z" / "2.mp3")
+    for n in (4, 5):
+        _copy(template, music / "b" / f"{n}.mp3")
+
+    report = lib.scan()
+    # b/4.mp3 is walked first of the new paths: it takes the id of the one that is gone
+    assert (report.added, report.moved, report.unchanged) == (2, 1, 2)
+    after = _by_path(lib)
+    assert after["music/b/4.mp3"].id == before["music/a/2.mp3"].id
+    assert len({t.id for t in after.values()}) == 5
+
+
 def test_ids_are_stable_when_reindexing_from_scratch(
     kit: Kit, music: Path, tmp_path: Path, make_library: MakeLibrary
 ) -> None:
@@ -557,7 +582,7 @@ async def test_scan_in_a_worker_while_other_threads_read(
         try:
             return lib.search("load tester", 500)
         finally:
-            lib.close()  # this worker thread's connection
+            lib.close()  # from a worker thread, with nothing else running: closes what is idle
 
     page = await asyncio.to_thread(search_and_close)
     assert len(page.items) == 500 and page.next_cursor is not None
@@ -664,7 +689,7 @@ def test_a_new_tag_reader_rereads_everything(
     lib = make_library()
     lib.scan()
     [track] = lib.search().items
-    monkeypatch.setattr("shared.library.index.READER_VERSION", 99)
+    monkeypatch.setattr("shared.library.tags.READER_VERSION", 99)
     report = lib.scan()
     assert (report.updated, report.skipped, report.unchanged) == (1, 1, 0)
     assert lib.get(track.id) == track
@@ -768,3 +793,171 @@ def test_consecutive_tracks_with_different_art_keep_their_own(
         assert track is not None and track.has_cover is (art is not None)
         cover = lib.cover(track.id)
         assert (cover.path.read_bytes() if cover else None) == art
+
+
+def test_close_while_another_thread_is_mid_search(
+    kit: Kit, music: Path, make_library: MakeLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(30):
+        write_mp3(kit, music / f"{n:02d}.mp3", f"Song {n}", artist="Paused Reader")
+    lib = make_library()
+    lib.scan()
+    lib.close()  # from here on, every connection is opened by the wrapper below
+
+    in_query, closed = threading.Event(), threading.Event()
+    opened: list[sqlite3.Connection] = []
+    searcher: list[int] = []
+    waited: list[bool] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn: sqlite3.Connection = real_connect(*args, **kwargs)
+        running = [""]  # the statement being run; FTS5's own inner ones start with "--"
+
+        def pause() -> int:
+            # SQLite calls this every few dozen steps of a running statement: hold the
+            # searcher's full-text query open (once) until the main thread has called close()
+            mine = "MATCH" in running[0] and threading.get_ident() in searcher
+            if mine and not in_query.is_set():
+                in_query.set()
+                waited.append(closed.wait(5))
+            return 0  # carry on
+
+        def trace(sql: str) -> None:
+            if not sql.startswith("--"):
+                running[0] = sql
+
+        conn.set_trace_callback(trace)
+        conn.set_progress_handler(pause, 50)
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    results: list[Page] = []
+    errors: list[BaseException] = []
+
+    def search() -> None:
+        searcher.append(threading.get_ident())
+        try:
+            results.append(lib.search("paused reader", 50))
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    try:
+        assert in_query.wait(10)
+        assert lib.count() == 30  # another connection, idle once this returns
+        lib.close()
+    finally:
+        closed.set()
+        thread.join(10)
+    assert not thread.is_alive() and errors == []
+    assert waited == [True]  # close() returned while the query was still running
+    [page] = results
+    assert len(page.items) == 30 and {t.artist for t in page.items} == {"Paused Reader"}
+    # close() closed the idle connection at once and the searcher's once it was handed back
+    assert len(opened) == 2
+    for conn in opened:
+        with pytest.raises(sqlite3.ProgrammingError):
+            conn.execute("SELECT 1")
+    assert len(lib.search("paused reader", 50).items) == 30  # and the library reopens
+
+
+# ------------------------------------------------------------------------------ stopping a scan
+
+
+@contextmanager
+def _stop_scan_at(lib: Library, marker: str) -> Iterator[threading.Event]:
+    """Stop `lib`'s scan from another thread when it logs that it skipped `marker`, a bad file
+    placed where the walk should stop; the scan waits until the stop is asked for. The event
+    yielded is set once it has been."""
+    asked = threading.Event()
+
+    def stop() -> None:
+        lib.stop_scan()
+        asked.set()
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if marker in record.getMessage() and not asked.is_set():
+                threading.Thread(target=stop).start()
+                asked.wait(10)
+
+    handler = Handler(logging.WARNING)
+    logger = logging.getLogger("lockstep.library")
+    logger.addHandler(handler)
+    try:
+        yield asked
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_stopped_scan_keeps_what_it_indexed_and_the_next_scan_finishes(
+    kit: Kit, music: Path, tmp_path: Path, make_library: MakeLibrary
+) -> None:
+    for n in range(500):  # more than one write batch before the stop
+        write_mp3(kit, music / f"d{n // 50:02d}" / f"{n:03d}.mp3", f"Song {n}", artist="Halted")
+    (music / "d08" / "425-stop.mp3").write_bytes(b"\0" * 5000)  # walked just before 425.mp3
+    db = tmp_path / "state" / "library.sqlite3"
+    lib = make_library()
+
+    with _stop_scan_at(lib, "d08/425-stop.mp3") as asked:
+        report = lib.scan()
+    assert asked.is_set() and report.stopped
+    assert (report.seen, report.added, report.skipped, report.removed) == (426, 425, 1, 0)
+    assert lib.count() == 425 and _fts_is_consistent(db)
+    titles = {t.title for t in lib.search("halted", 500).items}
+    assert titles == {f"Song {n}" for n in range(425)}
+
+    report = lib.scan()  # picks up where the stopped one left off
+    assert not report.stopped
+    assert (report.added, report.unchanged, report.removed, report.skipped) == (75, 425, 0, 1)
+    assert lib.count() == 500 and _fts_is_consistent(db)
+    assert len(lib.search("halted", 500).items) == 500
+
+    # Files deleted past the point where a scan stops are not noticed by it...
+    shutil.rmtree(music / "d09")
+    with _stop_scan_at(lib, "d08/425-stop.mp3"):
+        report = lib.scan()
+    assert report.stopped and (report.unchanged, report.removed) == (425, 0)
+    assert lib.count() == 500
+    # ...only by a complete one.
+    report = lib.scan()
+    assert not report.stopped and (report.unchanged, report.removed) == (450, 50)
+    assert lib.count() == 450 and _fts_is_consistent(db)
+
+
+def test_folder_art_found_by_a_stopped_scan_reaches_every_track(
+    kit: Kit, music: Path, make_library: MakeLibrary
+) -> None:
+    write_mp3(kit, music / "Album" / "1.mp3", "One")
+    (music / "Album" / "2-stop.mp3").write_bytes(b"\0" * 5000)
+    write_mp3(kit, music / "Album" / "3.mp3", "Three")
+    lib = make_library()
+    lib.scan()
+    one, three = (
+        lib.find_by_relpath("music", "Album/1.mp3"),
+        lib.find_by_relpath("music", "Album/3.mp3"),
+    )
+    assert one is not None and three is not None
+
+    shutil.copyfile(kit.cover_jpg, music / "Album" / "cover.jpg")
+    with _stop_scan_at(lib, "Album/2-stop.mp3"):
+        report = lib.scan()
+    assert report.stopped and report.seen == 2
+    assert lib.cover(one.id) is not None and lib.cover(three.id) is None  # not reached
+
+    report = lib.scan()
+    assert not report.stopped
+    assert lib.cover(one.id) is not None and lib.cover(three.id) is not None
+
+
+def test_stop_scan_only_stops_a_scan_that_is_running(
+    kit: Kit, music: Path, make_library: MakeLibrary
+) -> None:
+    write_mp3(kit, music / "song.mp3", "Song")
+    lib = make_library()
+    lib.stop_scan()  # nothing running: forgotten when the next scan starts
+    report = lib.scan()
+    assert not report.stopped and report.added == 1

@@ -14,6 +14,10 @@ from ..deps import Context
 router = APIRouter(tags=["health"])
 
 
+def _iso(wall: float | None) -> str | None:
+    return None if wall is None else datetime.fromtimestamp(wall, UTC).isoformat()
+
+
 @router.get("/health", summary="Service health for uptime checks")
 async def health(context: Context) -> JSONResponse:
     service, catalog = context.service, context.catalog
@@ -34,6 +38,7 @@ async def health(context: Context) -> JSONResponse:
             "tracks": status.tracks if status else None,
             "scanning": status.scanning if status else None,
             "demo": status.demo if status else None,
+            "last_scan": _iso(status.last_scan_at) if status else None,
         },
         "bot": {
             "enabled": context.settings.discord_token is not None,
