@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
 async def scan_once(settings: Settings) -> int:
     library = Library(settings.library_db, {"music": settings.music_dir}, settings.cover_dir)
     try:
-        report = await Catalog(library, settings.music_dir, settings.demo_dir).rescan()
+        await Catalog(library, settings.music_dir, settings.demo_dir).rescan()
+        print(f"{library.count()} tracks in the library ({settings.library_db})")
     finally:
         library.close()
-    print(report)
     return 0
