@@ -206,3 +206,28 @@ def test_stopping_during_a_long_first_scan_is_prompt_and_keeps_the_progress(
     stop_all.append(again.process)
     health = again.wait_scanned(timeout=120)
     assert health["library"]["tracks"] == 20_000
+
+
+def test_scan_command_indexes_once_and_exits(tmp_path: Path, demo_tracks: list[Path]) -> None:
+    music = tmp_path / "music"
+    (music / "Album").mkdir(parents=True)
+    for track in demo_tracks[:3]:
+        shutil.copy(track, music / "Album" / track.name)
+    (music / "Album" / "notes.txt").write_text("not audio")
+    (music / "Album" / "broken.mp3").write_bytes(b"ID3 but nothing else")
+    result = subprocess.run(
+        [sys.executable, "-m", "lockstep", "scan"],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "MUSIC_DIR": str(music),
+            "DATA_DIR": str(tmp_path / "data"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("3 tracks in the library")
+    assert "Album/broken.mp3" in result.stderr  # one line naming the unreadable file
+    assert "notes.txt" not in result.stderr
