@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -62,6 +63,20 @@ async def service(store: SQLiteRoomStore) -> AsyncIterator[RoomService]:
     await service.start()
     yield service
     await service.stop()
+
+
+@contextlib.asynccontextmanager
+async def service_on(path: Path, later_by: float = 0.0) -> AsyncIterator[RoomService]:
+    """A service process on the rooms file `path`, started `later_by` seconds of wall time on."""
+    store = SQLiteRoomStore(path)
+    await store.open()
+    service = RoomService(store, TRACKS, wall=lambda: time.time() + later_by)
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
+        await store.close()
 
 
 async def stored(store: SQLiteRoomStore, room_id: str) -> StoredRoom | None:
@@ -158,25 +173,15 @@ async def test_repeat_one_keeps_playing_the_same_track(service: RoomService) -> 
 
 async def test_rooms_come_back_after_a_restart_at_the_right_position(tmp_path: Path) -> None:
     path = tmp_path / "rooms.db"
-    first_store = SQLiteRoomStore(path)
-    await first_store.open()
-    first = RoomService(first_store, TRACKS)
-    await first.start()
-    await first.open_room("party", "Party")
-    await first.apply("party", Join(by=ANA))
-    await first.enqueue("party", ANA, ["long", "short1", "long"])
-    position_then = first.require("party").position(first.now())
-    await first.stop()
-    await first_store.close()
+    async with service_on(path) as first:
+        await first.open_room("party", "Party")
+        await first.apply("party", Join(by=ANA))
+        await first.enqueue("party", ANA, ["long", "short1", "long"])
+        position_then = first.require("party").position(first.now())
 
     # The process is gone for 30 s (its wall clock moved on; the monotonic one means nothing now).
-    store = SQLiteRoomStore(path)
-    await store.open()
-    later = RoomService(store, TRACKS, wall=lambda: time.time() + 30.0)
-    await later.start()
-    room = later.require("party")
-    await later.stop()
-    await store.close()
+    async with service_on(path, later_by=30.0) as later:
+        room = later.require("party")
 
     assert room.status is Status.PLAYING
     assert [e.track.track_id for e in room.queue.entries] == ["long", "short1", "long"]
@@ -187,22 +192,12 @@ async def test_rooms_come_back_after_a_restart_at_the_right_position(tmp_path: P
 
 async def test_restart_catches_up_on_tracks_that_ended_while_down(tmp_path: Path) -> None:
     path = tmp_path / "rooms.db"
-    store = SQLiteRoomStore(path)
-    await store.open()
-    first = RoomService(store, TRACKS)
-    await first.start()
-    await first.open_room("party", "Party")
-    await first.enqueue("party", ANA, ["short1", "short2", "long"])
-    await first.stop()
-    await store.close()
+    async with service_on(path) as first:
+        await first.open_room("party", "Party")
+        await first.enqueue("party", ANA, ["short1", "short2", "long"])
 
-    store = SQLiteRoomStore(path)
-    await store.open()
-    later = RoomService(store, TRACKS, wall=lambda: time.time() + 10.0)
-    await later.start()
-    room = later.require("party")
-    await later.stop()
-    await store.close()
+    async with service_on(path, later_by=10.0) as later:
+        room = later.require("party")
 
     assert room.queue.current is not None and room.queue.current.track.track_id == "long"
     # 10 s passed; the two short tracks took 0.6 of them.
