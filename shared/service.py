@@ -22,9 +22,17 @@ from shared.core import (
     Enqueue,
     ErrorCode,
     Event,
+    Pause,
+    Play,
+    PlayEntry,
     Policy,
+    Previous,
+    Remove,
     Room,
+    Seek,
     Shuffle,
+    Skip,
+    Stop,
     TrackEnded,
     TrackRef,
 )
@@ -33,6 +41,11 @@ from shared.store import RoomStore, StoredRoom, from_doc, to_doc
 log = logging.getLogger("lockstep.rooms")
 
 RETRY_DELAY = 1.0  # seconds before a failed track advance is tried again
+
+# Commands that may move the playback clock. They take effect `lead` seconds from now, so every
+# listener has them before they happen (see shared/core/lead.py). Enqueue can autoplay and Remove
+# can drop the current entry, so they are scheduled too; presence and settings act at once.
+SCHEDULED = (Play, Pause, Seek, Stop, Skip, Previous, PlayEntry, Enqueue, Remove)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +60,7 @@ class RoomClosed:
 
 Notice = Event | RoomOpened | RoomClosed
 Subscriber = Callable[[Notice], None]
+LeadSource = Callable[[str], float]
 
 
 class TrackLookup(Protocol):
@@ -78,6 +92,7 @@ class RoomService:
         self._subscribers: list[Subscriber] = []
         self._rooms_lock = asyncio.Lock()  # creation and removal
         self._tasks: set[asyncio.Task[None]] = set()
+        self._lead: LeadSource = lambda room_id: 0.0
 
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -137,6 +152,11 @@ class RoomService:
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
 
+    def set_lead(self, lead: LeadSource) -> None:
+        """How far ahead (seconds) playback changes in a room take effect; the adapter that knows
+        the listeners' round trips provides it."""
+        self._lead = lead
+
     # -- changing ----------------------------------------------------------------------------
     async def open_room(
         self, room_id: str, name: str, *, private: bool = False, policy: Policy | None = None
@@ -158,7 +178,11 @@ class RoomService:
         self.require(room_id)  # before making a lock, so unknown ids cannot pile up locks
         async with self._lock(room_id):
             room = self.require(room_id)
-            new, events = room.apply(command, self.now())
+            now = self.now()
+            if isinstance(command, SCHEDULED):
+                # Never before the current anchor: changes take effect in the order they were made.
+                now = max(now + max(0.0, self._lead(room_id)), room.clock.anchor)
+            new, events = room.apply(command, now)
             if events:
                 await self._save(new)  # durable before anyone is told
                 self._rooms[room_id] = new

@@ -301,3 +301,37 @@ async def test_a_track_end_that_cannot_be_saved_is_retried(tmp_path: Path) -> No
     finally:
         await service.stop()
         await store.close()
+
+
+async def test_playback_changes_take_effect_after_the_lead(service: RoomService) -> None:
+    service.set_lead(lambda room_id: 0.3)
+    await service.open_room("party", "Party")
+    await service.apply("party", Join(by=ANA))
+    before = service.now()
+    room, events = await service.enqueue("party", ANA, ["long"])  # autoplay starts it
+    after = service.now()
+    started = next(e for e in events if isinstance(e, PlaybackChanged))
+    assert before + 0.3 <= started.clock.anchor <= after + 0.3
+    assert room.position(after) == 0.0  # nobody hears anything before the effect time
+
+    await asyncio.sleep(0.1)
+    asked = service.now()
+    room, (paused,) = await service.apply("party", Pause(by=ANA))
+    assert isinstance(paused, PlaybackChanged)
+    assert paused.clock.anchor >= asked + 0.3
+    # Paused exactly where everyone will be when it takes effect.
+    assert paused.clock.position == pytest.approx(paused.clock.anchor - started.clock.anchor)
+
+
+async def test_changes_never_take_effect_out_of_order(service: RoomService) -> None:
+    lead = 0.5
+    service.set_lead(lambda room_id: lead)
+    await service.open_room("party", "Party")
+    await service.apply("party", Join(by=ANA))
+    _, events = await service.enqueue("party", ANA, ["long"])
+    first = next(e for e in events if isinstance(e, PlaybackChanged))
+    lead = 0.0  # the slow listener left: the next change is due sooner than the last one
+    _, (paused,) = await service.apply("party", Pause(by=ANA))
+    assert isinstance(paused, PlaybackChanged)
+    assert paused.clock.anchor >= first.clock.anchor
+    assert paused.clock.position == 0.0

@@ -37,12 +37,16 @@ from .events import (
     QueueChanged,
     RoleChanged,
 )
+from .lead import MAX_LEAD, MIN_LEAD, playback_lead
 from .members import SYSTEM, Actor, ControlMode, Member, Policy, Role
 from .queue import HISTORY_LIMIT, Queue, QueueEntry, RepeatMode, TrackRef
 from .room import TRANSITIONS, Room
 from .status import Status
 
 __all__ = [
+    "MAX_LEAD",
+    "MIN_LEAD",
+    "playback_lead",
     "HISTORY_LIMIT",
     "SYSTEM",
     "TRANSITIONS",

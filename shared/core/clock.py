@@ -21,10 +21,12 @@ class PlaybackClock:
     duration: float | None = None
 
     def position_at(self, now: float) -> float:
-        """The position at `now`, clamped to [0, duration]. Never stored, always derived."""
+        """The position at `now`, clamped to [0, duration]. Never stored, always derived.
+
+        An anchor in the future is a scheduled start: the position holds until then."""
         if not self.playing:
             return self.position
-        return self._clamp(self.position + (now - self.anchor) * self.rate)
+        return self._clamp(self.position + max(0.0, now - self.anchor) * self.rate)
 
     def deadline(self) -> float | None:
         """Server time at which the track ends, or None when paused or of unknown length."""

@@ -189,3 +189,11 @@ def test_rate_scales_the_position_and_the_deadline() -> None:
     clock = PlaybackClock(position=0.0, anchor=0.0, playing=True, rate=2.0, duration=100.0)
     assert clock.position_at(10.0) == 20.0
     assert clock.deadline() == 50.0
+
+
+def test_a_start_scheduled_in_the_future_holds_its_position_until_then() -> None:
+    clock = PlaybackClock().start(duration=100.0, now=10.0, position=30.0)
+    assert clock.position_at(9.5) == 30.0
+    assert clock.position_at(10.0) == 30.0
+    assert clock.position_at(12.5) == 32.5
+    assert clock.deadline() == 80.0
