@@ -21,7 +21,7 @@ from shared.library import Library
 from shared.service import RoomService
 from shared.settings import Settings, SettingsError, load_settings
 from shared.store import SQLiteRoomStore
-from webapp import AppContext, create_app
+from webapp import AppContext, WebServer
 
 log = logging.getLogger("lockstep")
 
@@ -72,6 +72,7 @@ async def serve(settings: Settings) -> None:
         empty_grace=settings.room_empty_grace,
     )
     scheduler = None
+    web: WebServer | None = None
     initial: asyncio.Task[None] | None = None
     try:
         await service.start()
@@ -87,8 +88,10 @@ async def serve(settings: Settings) -> None:
         if settings.discord_token is None:
             log.info("DISCORD_TOKEN is not set: running the web player only")
         context = AppContext(settings, service, catalog, store, package_version())
+        web = WebServer(context)
+        await web.start()
         config = uvicorn.Config(
-            create_app(context),
+            web.asgi,
             host=settings.host,
             port=settings.port,
             loop="none",  # we already run on uvloop
@@ -97,6 +100,8 @@ async def serve(settings: Settings) -> None:
             timeout_keep_alive=5,
             lifespan="off",  # start-up and shutdown are ours, around serve()
             proxy_headers=True,
+            ws_per_message_deflate=settings.ws_per_message_deflate,
+            ws_max_size=256 * 1024,  # Socket.IO itself caps messages at 64 KiB
         )
         log.info(
             "Lockstep %s on http://%s:%d (links use %s)",
@@ -113,6 +118,8 @@ async def serve(settings: Settings) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if web is not None:
+            await web.stop()
         await catalog.stop()
         if initial is not None:
             await initial  # returns promptly: the scan was asked to stop

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse_many
 from pydantic import (
     AnyHttpUrl,
     Field,
@@ -58,6 +59,28 @@ class Settings(BaseSettings):
     rescan_interval: float = Field(
         300.0, ge=0, description="Seconds between library rescans; 0 turns them off"
     )
+
+    # Connections and abuse.
+    reconnect_grace: float = Field(
+        30.0, ge=0, le=3600, description="Seconds a dropped listener stays a member"
+    )
+    http_rate_limit: str = Field("100/second;3000/minute", description="HTTP requests per address")
+    connect_rate_limit: str = Field(
+        "60/10 seconds;600/minute", description="Socket.IO connections per address"
+    )
+    ws_per_message_deflate: bool = Field(
+        False, description="Compress WebSocket messages (bench/fanout: slower broadcasts)"
+    )
+
+    @field_validator("http_rate_limit", "connect_rate_limit")
+    @classmethod
+    def _limit_syntax(cls, value: str) -> str:
+        try:
+            if parse_many(value):
+                return value
+        except ValueError:
+            pass
+        raise ValueError(f"{value!r} is not a rate limit like '100/second;3000/minute'")
 
     @field_validator("log_level", mode="before")
     @classmethod

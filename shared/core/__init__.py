@@ -44,10 +44,9 @@ from .room import TRANSITIONS, Room
 from .status import Status
 
 __all__ = [
+    "HISTORY_LIMIT",
     "MAX_LEAD",
     "MIN_LEAD",
-    "playback_lead",
-    "HISTORY_LIMIT",
     "SYSTEM",
     "TRANSITIONS",
     "Actor",
@@ -91,4 +90,5 @@ __all__ = [
     "Stop",
     "TrackEnded",
     "TrackRef",
+    "playback_lead",
 ]
