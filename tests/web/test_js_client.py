@@ -1,0 +1,87 @@
+"""The npm socket.io-client (run with node, as the web player uses it) against the real server,
+in the same room as a python-socketio client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Web
+from .sio import Listener
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).with_name("js") / "listener.mjs"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not (ROOT / "node_modules" / "socket.io-client").is_dir(),
+    reason="needs node and `make node-deps`",
+)
+
+
+class NodeListener:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[dict[str, Any]] = []
+
+    async def next(self, kind: str, where: Any = lambda line: True) -> dict[str, Any]:
+        for line in self.lines:
+            if line["type"] == kind and where(line):
+                return line
+        assert self.process.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.process.stdout.readline(), 10)
+            assert raw, "the node listener exited"
+            line = json.loads(raw)
+            self.lines.append(line)
+            if line["type"] == kind and where(line):
+                return line
+
+
+async def test_a_browser_style_client_shares_the_room(web: Web) -> None:
+    ana = Listener(web.url)
+    await ana.connect()
+    await ana.join("party", "Ana")
+    await ana.ok("queue", {"action": "add", "track_ids": web.track_ids()[:1]})
+
+    process = await asyncio.create_subprocess_exec(
+        "node", str(SCRIPT), web.url, "party", "Node", cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    node = NodeListener(process)
+    try:
+        ping = await node.next("ping")
+        assert ping["ping"]["ok"] and 0 <= ping["rtt"] < 0.5
+        bad = await node.next("bad")
+        assert bad["ack"]["ok"] is False and bad["ack"]["error"] == "invalid_argument"
+        joined = await node.next("joined")
+        assert joined["transport"] == "websocket"
+        snapshot = joined["ack"]["room"]
+        assert snapshot["status"] == "playing"
+        assert [m["name"] for m in snapshot["members"]] == ["Ana", "Node"]
+
+        paused = await ana.ok("control", {"action": "pause"})
+        seen = await node.next("playback", lambda line: line["data"]["action"] == "pause")
+        assert seen["data"]["version"] == paused["version"]
+        assert seen["data"]["at"] == paused["at"]
+
+        # The node client resumes; the python client sees that very change.
+        resumed = (await node.next("resumed"))["ack"]
+        assert resumed["ok"]
+        play = await ana.wait_for("playback", lambda d: d["action"] == "resume")
+        assert play["version"] == resumed["version"]
+        assert play["by"]["name"] == "Node"
+        assert web.service.require("party").status.value == "playing"
+    finally:
+        assert process.stdin is not None
+        process.stdin.write(b"quit\n")
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        await ana.close()
