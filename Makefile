@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := ffmpeg
+NODE_STAMP := node_modules/.installed
 
-.PHONY: run setup setup-dev system-test-deps test check format bench-scan clean
+.PHONY: run setup setup-dev system-test-deps node-tools node-deps test check format bench-scan bench-fanout clean
 
 run: setup ## set up and start the service (web player on http://localhost:$${PORT:-8000})
 	$(VENV)/bin/lockstep run
@@ -37,7 +38,25 @@ system-test-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-test: setup-dev system-test-deps ## set up and run the whole test suite
+# Node and the npm packages (socket.io-client for the web player, socket.io for the fan-out
+# benchmark's reference server). apt installs node/npm only if they are missing; npm ci runs only
+# when package.json or package-lock.json is newer than the stamp it leaves in node_modules.
+node-deps: node-tools $(NODE_STAMP)
+
+node-tools:
+	@missing=""; command -v node >/dev/null 2>&1 || missing="nodejs npm"; \
+	if [ -z "$$missing" ] && ! command -v npm >/dev/null 2>&1; then missing="npm"; fi; \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(NODE_STAMP): package.json package-lock.json | node-tools
+	npm ci --no-audit --no-fund
+	@touch $@
+
+test: setup-dev system-test-deps node-deps ## set up and run the whole test suite
 	$(PY) -m pytest
 
 check: setup-dev ## lint, format check and strict typing
@@ -51,6 +70,9 @@ format: setup-dev
 
 bench-scan: setup-dev ## index benchmark: make bench-scan N=2000
 	$(PY) -m bench.scan --n $${N:-2000}
+
+bench-fanout: setup node-deps ## Socket.IO fan-out benchmark, Lockstep vs Node: make bench-fanout N=1000
+	$(PY) -m bench.fanout --n $${N:-1000} --rounds $${ROUNDS:-20}
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -17,10 +17,11 @@ from .sio import Listener
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("js") / "listener.mjs"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not (ROOT / "node_modules" / "socket.io-client").is_dir(),
-    reason="needs node and `make node-deps`",
-)
+
+@pytest.fixture(autouse=True)
+def _node_installed() -> None:
+    if shutil.which("node") is None or not (ROOT / "node_modules" / "socket.io-client").is_dir():
+        pytest.fail("needs node and the npm packages: run `make node-deps` (make test does)")
 
 
 class NodeListener:
