@@ -22,6 +22,7 @@ from shared.service import RoomService
 from shared.settings import Settings, SettingsError, load_settings
 from shared.store import SQLiteRoomStore
 from webapp import AppContext, WebServer
+from webapp.server import server_config
 
 log = logging.getLogger("lockstep")
 
@@ -90,19 +91,7 @@ async def serve(settings: Settings) -> None:
         context = AppContext(settings, service, catalog, store, package_version())
         web = WebServer(context)
         await web.start()
-        config = uvicorn.Config(
-            web.asgi,
-            host=settings.host,
-            port=settings.port,
-            loop="none",  # we already run on uvloop
-            http="httptools",
-            log_level=settings.log_level.lower(),
-            timeout_keep_alive=5,
-            lifespan="off",  # start-up and shutdown are ours, around serve()
-            proxy_headers=True,
-            ws_per_message_deflate=settings.ws_per_message_deflate,
-            ws_max_size=256 * 1024,  # Socket.IO itself caps messages at 64 KiB
-        )
+        config = server_config(web.asgi, settings)
         log.info(
             "Lockstep %s on http://%s:%d (links use %s)",
             context.version,

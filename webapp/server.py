@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import socketio
+import uvicorn
 from starlette.types import ASGIApp
+
+from shared.settings import Settings
 
 from .app import create_app
 from .context import AppContext
@@ -29,3 +32,20 @@ class WebServer:
 
     async def stop(self) -> None:
         await self.realtime.stop()
+
+
+def server_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves Lockstep, in production and in the tests alike."""
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="none",  # the caller already runs uvloop
+        http="httptools",
+        log_level=settings.log_level.lower(),
+        timeout_keep_alive=5,
+        lifespan="off",  # start-up and shutdown are the entry point's, around serve()
+        proxy_headers=True,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
+        ws_max_size=256 * 1024,  # Socket.IO itself caps messages at 64 KiB
+    )

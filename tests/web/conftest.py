@@ -19,6 +19,7 @@ from shared.service import RoomService
 from shared.settings import Settings, load_settings
 from shared.store import SQLiteRoomStore
 from webapp import AppContext, WebServer
+from webapp.server import server_config
 
 
 @dataclass
@@ -52,7 +53,13 @@ async def start_web(
         for track in demo_tracks:
             shutil.copy(track, music / track.name)
         settings = load_settings(
-            **{"music_dir": music, "data_dir": tmp_path / "data", "port": free_port, **overrides}
+            **{
+                "music_dir": music,
+                "data_dir": tmp_path / "data",
+                "port": free_port,
+                "log_level": "WARNING",
+                **overrides,
+            }
         )
         library = Library(settings.library_db, {"music": music}, settings.cover_dir)
         catalog = Catalog(library, music, settings.demo_dir)
@@ -69,17 +76,7 @@ async def start_web(
         context = AppContext(settings, service, catalog, store, "test")
         web = WebServer(context)
         await web.start()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                web.asgi,
-                host="127.0.0.1",
-                port=settings.port,
-                loop="none",
-                log_level="warning",
-                lifespan="off",
-                ws_per_message_deflate=False,
-            )
-        )
+        server = uvicorn.Server(server_config(web.asgi, settings))
         task = asyncio.create_task(server.serve())
         while not server.started:
             if task.done():
