@@ -26,8 +26,22 @@ def create_app(context: AppContext, registry: Metrics | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=context.settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["Range", "If-Range", "If-None-Match", "If-Modified-Since"],
-        expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag"],
+        allow_headers=[
+            "Range",
+            "If-Range",
+            "If-None-Match",
+            "If-Modified-Since",
+            "If-Match",
+            "If-Unmodified-Since",
+        ],
+        expose_headers=[
+            "Content-Range",
+            "Accept-Ranges",
+            "Content-Length",
+            "ETag",
+            "Last-Modified",
+            "Cache-Control",
+        ],
         max_age=600,
     )
     # Added last, so it runs first: a flood is refused before any other work.
