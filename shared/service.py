@@ -106,8 +106,9 @@ class RoomService:
                     "room %s could not be restored (%s); left in the store", stored.room_id, exc
                 )
                 continue
-            if room.members:
+            if room.members or room.empty_since is None:
                 # No connection survives a restart; listeners rejoin when their clients reconnect.
+                # (Presence is not even stored; the empty-room clock starts now.)
                 room = replace(room, members=(), empty_since=now)
             deadline, current = room.deadline(), room.queue.current
             if deadline is not None and deadline <= now and current is not None:
@@ -184,7 +185,8 @@ class RoomService:
                 now = max(now + max(0.0, self._lead(room_id)), room.clock.anchor)
             new, events = room.apply(command, now)
             if events:
-                await self._save(new)  # durable before anyone is told
+                if not _presence_only(room, new):
+                    await self._save(new)  # durable before anyone is told
                 self._rooms[room_id] = new
                 for event in events:
                     self._publish(event)
@@ -284,3 +286,19 @@ class RoomService:
                 self._timers[room_id] = loop.call_later(
                     RETRY_DELAY, self._deadline_passed, room_id, entry_id
                 )
+
+
+def _presence_only(old: Room, new: Room) -> bool:
+    """True when only who is present changed. Presence is not worth a disk write: a restart
+    clears it anyway (clients rejoin), and a join storm (a thousand listeners reconnecting after a
+    restart) would otherwise cost a thousand fsyncs of an ever-larger document. Roles are saved."""
+    return (
+        replace(
+            new,
+            members=old.members,
+            version=old.version,
+            next_member_seq=old.next_member_seq,
+            empty_since=old.empty_since,
+        )
+        == old
+    )

@@ -335,3 +335,21 @@ async def test_changes_never_take_effect_out_of_order(service: RoomService) -> N
     assert isinstance(paused, PlaybackChanged)
     assert paused.clock.anchor >= first.clock.anchor
     assert paused.clock.position == 0.0
+
+
+async def test_presence_alone_is_not_written_but_roles_and_queues_are(
+    service: RoomService, store: SQLiteRoomStore
+) -> None:
+    async def stored_version() -> int:
+        (stored,) = [r for r in await store.load_all() if r.room_id == "party"]
+        return stored.version
+
+    await service.open_room("party", "Party")
+    await service.apply("party", Join(by=ANA))  # the first joiner becomes host: a role, saved
+    saved = await stored_version()
+    assert saved == service.require("party").version
+    await service.apply("party", Join(by=BO))  # presence only
+    await service.apply("party", Leave(by=BO))
+    assert await stored_version() == saved
+    await service.enqueue("party", ANA, ["long"])
+    assert await stored_version() == service.require("party").version

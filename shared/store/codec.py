@@ -4,6 +4,9 @@ The core keeps time on the server's monotonic clock, which means nothing after a
 therefore hold wall-clock times: `to_doc` adds `wall_offset` (wall minus monotonic, now) to every
 time, `from_doc` subtracts the new process's offset. A room that was playing resumes where it would
 be had it never stopped.
+
+Presence (who is in the room now) is not stored: no connection survives a restart, and clients
+rejoin. Roles (host, DJs) are.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from typing import Any
 
 from shared.core import (
     ControlMode,
-    Member,
     PlaybackClock,
     Policy,
     Queue,
@@ -47,7 +49,6 @@ def to_doc(room: Room, wall_offset: float) -> dict[str, Any]:
             "next_seq": queue.next_seq,
             "entries": [_entry_doc(entry) for entry in queue.entries],
         },
-        "members": [{"id": m.id, "name": m.name, "seq": m.seq} for m in room.members],
         "host": room.host,
         "djs": sorted(room.djs),
         "policy": {
@@ -85,7 +86,6 @@ def from_doc(doc: dict[str, Any], wall_offset: float) -> Room:
             repeat=RepeatMode(q["repeat"]),
             next_seq=q["next_seq"],
         ),
-        members=tuple(Member(m["id"], m["name"], m["seq"]) for m in doc["members"]),
         host=doc["host"],
         djs=frozenset(doc["djs"]),
         policy=Policy(

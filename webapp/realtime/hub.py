@@ -56,6 +56,7 @@ from ..throttle import Throttle
 from ..tokens import Tokens
 from ..views import event_message, room_state, room_summary
 from . import payloads as p
+from .broadcast import BroadcastManager, lighten
 from .origins import OriginCheck
 from .rooms import new_room_id
 
@@ -111,6 +112,7 @@ class Realtime:
         settings = context.settings
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
+            client_manager=BroadcastManager(),
             cors_allowed_origins=OriginCheck(settings.cors_origins, settings.base_url),
             ping_interval=25,
             ping_timeout=20,
@@ -254,6 +256,7 @@ class Realtime:
                 {"error": "rate_limited", "detail": "too many connections; try again shortly"}
             )
         self._conns[sid] = Connection(sid, address)
+        lighten(self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, "/")))
         await self.sio.enter_room(sid, LOBBY)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
