@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -39,6 +40,21 @@ class Server(uvicorn.Server):
         if self.should_exit:
             self.force_exit = True  # a second Ctrl-C stops without waiting for connections
         self.should_exit = True
+
+
+def tune_gc() -> None:
+    """Keep the cyclic garbage collector's full passes out of broadcasts.
+
+    With a thousand listeners connected the heap holds ~170,000 tracked objects, and every full
+    (generation 2) collection took 120-220 ms, about every 3 s under load: one broadcast in
+    twenty reached its last listener 200+ ms late (bench/fanout). Freezing what start-up built
+    (~85,000 objects that live as long as the process) takes it out of every later pass, and a
+    larger young generation lets the short-lived objects of a broadcast die young instead of
+    being promoted and forcing full passes. Measured: no full collection in a 1000-listener run.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
 
 
 def package_version() -> str:
@@ -100,6 +116,7 @@ async def serve(settings: Settings) -> None:
             settings.base_url,
         )
         server = Server(config)
+        tune_gc()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.request_exit)
