@@ -32,6 +32,7 @@ class Web:
     store: SQLiteRoomStore
     server: WebServer
     music: Path
+    stop: Callable[[], Awaitable[None]]
 
     def track_ids(self) -> list[str]:
         return [t.id for t in self.library.search("", limit=100).items]
@@ -84,6 +85,8 @@ async def start_web(
             await asyncio.sleep(0.01)
 
         async def stop() -> None:
+            if task.done():
+                return  # already stopped by the test
             server.should_exit = True
             await task
             await web.stop()
@@ -101,6 +104,7 @@ async def start_web(
             store,
             web,
             music,
+            stop,
         )
 
     yield start

@@ -390,3 +390,30 @@ async def test_metrics_count_connections_and_commands(web: Web, connect: Connect
     assert 'lockstep_commands_total{event="control",result="nothing_to_play"} 1.0' in text
     assert "lockstep_library_tracks 4.0" in text
     assert 'lockstep_broadcast_seconds_count{event="member_joined"} 1.0' in text
+
+
+async def test_after_a_server_restart_listeners_rejoin_as_themselves(
+    start_web: WebFactory,
+) -> None:
+    web = await start_web()
+    host = Listener(web.url)
+    await host.connect()
+    first = await host.join("party", "Host")
+    await host.ok("queue", {"action": "add", "track_ids": web.track_ids()[:2]})
+    await host.close()
+    await web.stop()
+
+    again = await start_web()  # same data folder, same secret key
+    back = Listener(again.url)
+    back.session = host.session
+    try:
+        await back.connect()
+        rejoined = await back.join("party", "Host")
+        assert rejoined["you"] == first["you"]  # same id, still the host
+        state = rejoined["room"]
+        assert state["status"] == "playing"
+        assert [
+            e["track_id"] for e in [state["queue"]["current"], *state["queue"]["upcoming"]]
+        ] == (again.track_ids()[:2])
+    finally:
+        await back.close()
