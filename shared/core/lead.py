@@ -15,10 +15,10 @@ from collections.abc import Iterable
 
 MIN_LEAD = 0.25  # seconds: even on loopback a player needs time to seek or prepare a buffer
 MAX_LEAD = 1.5  # one listener on a terrible link must not make the room sluggish; it catches up
-PREPARE = 0.15  # a browser's <audio> seek or a decoded-buffer start, measured in the player
+PREPARE = 0.15  # for a player to seek <audio> or schedule a decoded buffer; the player may tune it
 MARGIN = 0.05  # jitter
-# Server time to hand one change to one more listener (bench/fanout measures this; kept a bit
-# pessimistic so a busy server is covered).
+# Server time to hand one change to one more listener: bench/fanout measured the last of 1,000
+# listeners served after 60-70 ms (~0.07 ms each); 0.2 ms leaves room for a busy server.
 SEND_PER_LISTENER = 0.0002
 
 
