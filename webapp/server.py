@@ -48,4 +48,5 @@ def server_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         proxy_headers=True,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         ws_max_size=256 * 1024,  # Socket.IO itself caps messages at 64 KiB
+        ws_ping_interval=None,  # engine.io already pings every 25 s; twice is wasted work
     )

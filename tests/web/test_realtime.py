@@ -417,3 +417,57 @@ async def test_after_a_server_restart_listeners_rejoin_as_themselves(
         ] == (again.track_ids()[:2])
     finally:
         await back.close()
+
+
+async def test_a_clock_sync_burst_on_join_is_not_throttled(web: Web, connect: Connect) -> None:
+    client = await connect()
+    await client.join("party", "Ana")
+    replies = await asyncio.gather(*(client.call("time_ping", {"t0": float(i)}) for i in range(16)))
+    assert all(reply["ok"] for reply in replies)
+    assert sorted(reply["t0"] for reply in replies) == [float(i) for i in range(16)]
+
+
+async def test_rooms_get_readable_ids_and_invites_carry_the_public_url(
+    web: Web, connect: Connect
+) -> None:
+    client = await connect()
+    first = await client.ok("create_room", {"name": "Friday Night Jams!"})
+    second = await client.ok("create_room", {"name": "Friday night jams"})
+    assert first["room"] == "friday-night-jams"
+    assert second["room"].startswith("friday-night-jams-") and second["room"] != first["room"]
+    assert first["token"] is None
+    taken = await client.call("create_room", {"name": "x", "id": "friday-night-jams"})
+    assert taken["error"] == "already_exists"
+
+    await client.join(first["room"], "Ana")
+    invite = await client.ok("invite")
+    assert invite == {
+        "ok": True,
+        "url": f"{web.settings.base_url}/r/friday-night-jams",
+        "token": None,
+    }
+
+
+async def test_rejoining_under_a_new_name_renames_the_member(web: Web, connect: Connect) -> None:
+    ana, bo = await connect(), await connect()
+    await ana.join("party", "Ana")
+    await bo.join("party", "Bo")
+    renamed = await ana.join("party", "Ana 🎧")
+    assert renamed["you"]["name"] == "Ana 🎧"
+    seen = await bo.wait_for("member_renamed")
+    assert seen["member"] == {"id": renamed["you"]["id"], "name": "Ana 🎧", "role": "host"}
+
+
+async def test_long_polling_works_where_websockets_are_blocked(web: Web) -> None:
+    client = Listener(web.url)
+    try:
+        await client.sio.connect(web.url, transports=["polling"])
+        assert client.sio.transport() == "polling"
+        joined = await client.join("party", "Behind A Proxy")
+        assert joined["room"]["members"][0]["name"] == "Behind A Proxy"
+        await client.ok("leave_room")
+    finally:
+        # The python client's polite disconnect waits out the pending long-poll (up to the 25 s
+        # ping interval); a browser just drops it, and so do we.
+        await client.sio.eio.disconnect(abort=True)
+        await client.close()
