@@ -32,6 +32,8 @@ class Listener:
         self.snapshot: dict[str, Any] | None = None
         for name in ALL:
             self.sio.on(name, self._recorder(name))
+        self.sio.on("batch", self._unbundle)
+        self.batches = 0
 
     def _recorder(self, name: str) -> Callable[[dict[str, Any]], None]:
         def record(data: Any = None, *more: Any) -> None:
@@ -39,6 +41,14 @@ class Listener:
             self._changed.set()
 
         return record
+
+    def _unbundle(self, data: dict[str, Any]) -> None:
+        """A `batch` carries several updates in version order: take them one by one, as a client
+        must."""
+        self.batches += 1
+        for item in data["events"]:
+            self.received.append((item["event"], item["data"]))
+        self._changed.set()
 
     async def connect(self, **options: Any) -> Listener:
         await self.sio.connect(self.url, transports=["websocket"], **options)

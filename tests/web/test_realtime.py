@@ -383,6 +383,7 @@ async def test_metrics_count_connections_and_commands(web: Web, connect: Connect
     ana = await connect()
     await ana.join("party", "Ana")
     await ana.call("control", {"action": "play"})  # nothing queued: refused
+    await asyncio.sleep(0.3)  # the join's announcement waits briefly for more presence to bundle
     async with httpx.AsyncClient() as http:
         text = (await http.get(f"{web.url}/metrics")).text
     assert "lockstep_connected_clients 1.0" in text
@@ -471,3 +472,18 @@ async def test_long_polling_works_where_websockets_are_blocked(web: Web) -> None
         # ping interval); a browser just drops it, and so do we.
         await client.sio.eio.disconnect(abort=True)
         await client.close()
+
+
+async def test_a_crowd_joining_at_once_is_announced_in_bundles(web: Web, connect: Connect) -> None:
+    host = await connect()
+    start = (await host.join("party", "Host"))["room"]["version"]
+    crowd = [await connect() for _ in range(12)]
+    await asyncio.gather(*(c.join("party", f"Guest {i}") for i, c in enumerate(crowd)))
+    await host.ok("queue", {"action": "add", "track_ids": web.track_ids()[:1]})
+    await host.wait_for("playback")
+
+    joined = [d["member"]["name"] for d in host.events("member_joined")]
+    assert sorted(joined) == sorted(["Host", *(f"Guest {i}" for i in range(12))])  # each once
+    assert host.batches >= 1  # fewer messages than joins
+    versions = [v for v in host.versions() if v > start]
+    assert versions == list(range(start + 1, start + 1 + len(versions)))  # in order, no gaps

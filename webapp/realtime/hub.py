@@ -2,16 +2,14 @@
 
 No room logic lives here. A handler validates the payload, checks the connection's rate limits,
 turns the request into a core command, and hands it to the service, which decides. Room events
-come back from the service through one queue and are broadcast in order by a single task, so the
-service's lock is never held while sockets are written. The protocol is written down in
-docs/protocol.md.
+come back from the service to the Announcer (announcer.py), which broadcasts them in order. The
+protocol is written down in docs/protocol.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,12 +27,9 @@ from shared.core import (
     Event,
     Join,
     Leave,
-    MemberJoined,
-    MemberLeft,
     Move,
     Pause,
     Play,
-    PlaybackChanged,
     PlayEntry,
     Policy,
     Previous,
@@ -48,23 +43,21 @@ from shared.core import (
     Stop,
     playback_lead,
 )
-from shared.service import Notice, RoomClosed, RoomOpened
 
 from ..context import AppContext
 from ..metrics import Metrics
 from ..throttle import Throttle
 from ..tokens import Tokens
-from ..views import event_message, room_state, room_summary
+from ..views import room_state, room_summary
 from . import payloads as p
+from .announcer import LOBBY, Announcer
 from .broadcast import BroadcastManager, lighten
 from .origins import OriginCheck
 from .rooms import new_room_id
 
 log = logging.getLogger("lockstep.realtime")
 
-LOBBY = "lobby"  # socket.io room of connections that get `rooms_update`
 MAX_PAYLOAD = 64 * 1024  # bytes in one Socket.IO message; the biggest legitimate one is ~25 KB
-ROOMS_UPDATE_EVERY = 0.5  # seconds: `rooms_update` is coalesced to at most two a second
 
 # Per-connection limits, by kind of event (limits syntax). Generous for people, tight for scripts:
 # a join makes a burst of 16 clock pings; a seek-bar drag is debounced by the player.
@@ -127,20 +120,16 @@ class Realtime:
         self._in_room: dict[str, set[str]] = defaultdict(set)  # room id -> sids
         self._present: dict[tuple[str, str], set[str]] = {}  # (room, user) -> sids
         self._leaving: dict[tuple[str, str], asyncio.TimerHandle] = {}
-        self._outbox: asyncio.Queue[Notice] = asyncio.Queue()
-        self._rooms_dirty = asyncio.Event()
+        self.announcer = Announcer(self.sio, self.service, metrics, self._public_rooms)
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._register()
 
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        self._unsubscribe = self.service.subscribe(self._outbox.put_nowait)
+        self._unsubscribe = self.service.subscribe(self.announcer.notify)
         self.service.set_lead(self.lead)
-        self._tasks = [
-            asyncio.create_task(self._broadcast_loop(), name="broadcast"),
-            asyncio.create_task(self._rooms_update_loop(), name="rooms_update"),
-        ]
+        self.announcer.start()
         self.metrics.follow(
             clients=lambda: len(self._conns),
             rooms=lambda: len(self.service.rooms()),
@@ -156,6 +145,7 @@ class Realtime:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.announcer.stop()
 
     @property
     def connections(self) -> int:
@@ -503,49 +493,6 @@ class Realtime:
         if req.rtt is not None:
             conn.rtt = req.rtt
         return {"t0": req.t0}  # t1 and t2 are added by the dispatcher, as late as possible
-
-    # -- broadcasting ------------------------------------------------------------------------
-    async def _broadcast_loop(self) -> None:
-        while True:
-            notice = await self._outbox.get()
-            try:
-                await self._announce(notice)
-            except Exception:  # one failed broadcast must not stop the next
-                log.exception("broadcasting %s failed", type(notice).__name__)
-
-    async def _announce(self, notice: Notice) -> None:
-        if isinstance(notice, RoomOpened):
-            self._rooms_dirty.set()
-            return
-        if isinstance(notice, RoomClosed):
-            await self.sio.emit("room_closed", {"room": notice.room_id}, room=notice.room_id)
-            self._rooms_dirty.set()
-            return
-        message = event_message(notice, self.service.get(notice.room_id))
-        if message is None:
-            return
-        name, payload = message
-        started = time.perf_counter()
-        await self.sio.emit(name, payload, room=notice.room_id)
-        self.metrics.broadcast.labels(name).observe(time.perf_counter() - started)
-        if _changes_listing(notice):
-            self._rooms_dirty.set()
-
-    async def _rooms_update_loop(self) -> None:
-        while True:
-            await self._rooms_dirty.wait()
-            self._rooms_dirty.clear()
-            try:
-                await self.sio.emit("rooms_update", {"rooms": self._public_rooms()}, room=LOBBY)
-            except Exception:
-                log.exception("rooms_update failed")
-            await asyncio.sleep(ROOMS_UPDATE_EVERY)
-
-
-def _changes_listing(event: Event) -> bool:
-    if isinstance(event, MemberJoined | MemberLeft):
-        return True
-    return isinstance(event, PlaybackChanged) and event.action not in ("seek",)
 
 
 def _applied(version: int, at: float, events: tuple[Event, ...]) -> dict[str, Any]:
