@@ -58,6 +58,13 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+# Stands for the other client errors any route can give (429 when rate limited, ...), and keeps
+# FastAPI from documenting a 422 that never comes: validation errors are 400 here.
+OTHER_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {**ERROR_SCHEMA, "description": "Another client error, e.g. 429 when rate limited"}
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)

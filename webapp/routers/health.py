@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from ..deps import Context
+from ..errors import OTHER_ERRORS
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +19,11 @@ def _iso(wall: float | None) -> str | None:
     return None if wall is None else datetime.fromtimestamp(wall, UTC).isoformat()
 
 
-@router.get("/health", summary="Service health for uptime checks")
+@router.get(
+    "/health",
+    summary="Service health for uptime checks",
+    responses={503: {"description": "The database or the library is not working"}, **OTHER_ERRORS},
+)
 async def health(context: Context) -> JSONResponse:
     service, catalog = context.service, context.catalog
     database = await context.store.check()

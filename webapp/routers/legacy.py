@@ -28,9 +28,8 @@ from pydantic import BaseModel, Field
 from shared.library import AUDIO_EXTENSIONS, Library, Track
 
 from ..deps import Context
-from ..errors import ERROR_SCHEMA, ApiError, not_found
+from ..errors import ERROR_SCHEMA, OTHER_ERRORS, ApiError, not_found
 from ..streaming import NO_CACHE, track_response
-from .tracks import OTHER_ERRORS
 
 router = APIRouter(tags=["legacy"])
 

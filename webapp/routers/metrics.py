@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..deps import Context
+from ..errors import OTHER_ERRORS
 from ..metrics import Metrics
 
 router = APIRouter(tags=["health"])
@@ -15,7 +16,10 @@ router = APIRouter(tags=["health"])
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics, text format"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics, text format"},
+        **OTHER_ERRORS,
+    },
 )
 async def metrics(request: Request, context: Context) -> Response:
     registry: Metrics = request.app.state.metrics

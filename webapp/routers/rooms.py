@@ -8,19 +8,29 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from ..deps import Context
+from ..errors import ERROR_SCHEMA, OTHER_ERRORS
 from ..views import room_state, room_summary
 
 router = APIRouter(tags=["rooms"])
 
 
-@router.get("/rooms", summary="Public rooms with listener counts and what is playing")
+@router.get(
+    "/rooms",
+    summary="Public rooms with listener counts and what is playing",
+    responses=OTHER_ERRORS,
+)
 async def list_rooms(context: Context) -> dict[str, Any]:
     now = context.service.now()
     rooms = [room_summary(r, now) for r in context.service.rooms() if not r.private]
     return {"rooms": rooms}
 
 
-@router.get("/api/rooms/{room_id}", summary="One room's full state", response_model=None)
+@router.get(
+    "/api/rooms/{room_id}",
+    summary="One room's full state",
+    response_model=None,
+    responses={404: {**ERROR_SCHEMA, "description": "No such public room"}, **OTHER_ERRORS},
+)
 async def get_room(room_id: str, context: Context) -> dict[str, Any] | JSONResponse:
     room = context.service.get(room_id)
     if room is None or room.private:

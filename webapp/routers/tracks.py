@@ -17,7 +17,7 @@ from shared.library import Library, Track
 
 from ..covers import PLACEHOLDER_MIME, placeholder_etag, placeholder_svg
 from ..deps import Context
-from ..errors import ERROR_SCHEMA, ApiError, not_found
+from ..errors import ERROR_SCHEMA, OTHER_ERRORS, ApiError, not_found
 from ..streaming import entity_tag, file_response, open_file, static_response, track_response
 from ..views import track_view
 
@@ -64,11 +64,6 @@ class TrackPage(BaseModel):
     )
 
 
-# Stands for the other client errors any route can give (429 when rate limited, ...), and keeps
-# FastAPI from documenting a 422 that never comes: validation errors are 400 here.
-OTHER_ERRORS: dict[int | str, dict[str, Any]] = {
-    "4XX": {**ERROR_SCHEMA, "description": "Another client error, e.g. 429 when rate limited"}
-}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {**ERROR_SCHEMA, "description": "No such track"},
     **OTHER_ERRORS,
