@@ -83,14 +83,18 @@ async def test_the_prototype_event_names_still_work(web: Web, connect: Connect) 
     reply = await old.call("join_room", {"room_id": "lobby-party", "username": "Old Client"})
     assert reply["ok"] and reply["you"]["name"] == "Old Client"
     await old.ok("queue", {"action": "add", "track_ids": web.track_ids()[:1]})
-    await old.ok("control", {"action": "pause"})
-    await old.ok("control", {"action": "play"})
-    await old.ok("control", {"action": "seek", "position": 2.5})
-    await old.ok("control", {"action": "stop"})
-    await old.call("sync_request")
+    # The prototype's clients named the room and sent their own clock with each command.
+    here = {"room_id": "lobby-party", "timestamp": 1731543990.5}
+    await old.ok("control", {"action": "pause", **here})
+    await old.ok("control", {"action": "play", **here})
+    await old.ok("control", {"action": "seek", "position": 2.5, **here})
+    elsewhere = await old.call("control", {"action": "stop", "room_id": "other-room"})
+    assert elsewhere["error"] == "not_joined"
+    await old.ok("control", {"action": "stop", **here})
+    await old.call("sync_request", {"room_id": "lobby-party"})
     pushed = await old.wait_for("room_state")
     assert pushed["status"] == "idle"
-    await old.ok("leave_room")
+    await old.ok("leave_room", {"room_id": "lobby-party"})
     rooms = await old.wait_for("rooms_update", lambda d: d["rooms"][0]["listeners"] == 0)
     assert rooms["rooms"][0]["id"] == "lobby-party"
 

@@ -163,16 +163,16 @@ class Realtime:
         sio.on("connect", self._connect)
         sio.on("disconnect", self._disconnect)
         self._on("join_room", "join", p.JoinRoom, self._join_room)
-        self._on("leave_room", "join", p.Empty, self._leave_room)
+        self._on("leave_room", "join", p.InRoom, self._leave_room)
         self._on("create_room", "join", p.CreateRoom, self._create_room)
         self._on("control", "control", p.Control, self._control)
         self._on("queue", "queue", p.QueueOp, self._queue)
         self._on("set_role", "control", p.SetRole, self._set_role)
         self._on("set_policy", "control", p.SetPolicy, self._set_policy)
-        self._on("sync_request", "read", p.Empty, self._sync_request)
+        self._on("sync_request", "read", p.InRoom, self._sync_request)
         self._on("rooms", "read", p.Empty, self._rooms)
         self._on("watch_rooms", "read", p.WatchRooms, self._watch_rooms)
-        self._on("invite", "read", p.Empty, self._invite)
+        self._on("invite", "read", p.InRoom, self._invite)
         self._on("time_ping", "ping", p.TimePing, self._time_ping)
         sio.on("*", self._unknown)
 
@@ -300,9 +300,11 @@ class Realtime:
         except Exception:
             log.exception("room %s: %s could not leave", room_id, actor.id)
 
-    def _actor(self, conn: Connection) -> tuple[str, Actor]:
+    def _actor(self, conn: Connection, req: p.InRoom) -> tuple[str, Actor]:
         if conn.room_id is None or conn.user_id is None:
             raise ProtocolError("not_joined", "join a room first")
+        if req.room is not None and req.room != conn.room_id:
+            raise ProtocolError("not_joined", f"you are not in room {req.room!r}")
         return conn.room_id, Actor(conn.user_id, conn.name)
 
     # -- rooms and presence ------------------------------------------------------------------
@@ -358,9 +360,8 @@ class Realtime:
         room = self.service.get(room_id)
         return room is not None and room.member(user_id) is not None
 
-    async def _leave_room(self, conn: Connection, req: p.Empty) -> dict[str, Any]:
-        if conn.room_id is None:
-            raise ProtocolError("not_joined", "you are not in a room")
+    async def _leave_room(self, conn: Connection, req: p.InRoom) -> dict[str, Any]:
+        self._actor(conn, req)
         await self._depart(conn, immediately=True)
         return {}
 
@@ -384,16 +385,16 @@ class Realtime:
         url = f"{self.context.settings.base_url}/r/{quote(room_id)}"
         return f"{url}?invite={self.tokens.invite(room_id)}" if private else url
 
-    async def _invite(self, conn: Connection, req: p.Empty) -> dict[str, Any]:
-        room_id, _ = self._actor(conn)
+    async def _invite(self, conn: Connection, req: p.InRoom) -> dict[str, Any]:
+        room_id, _ = self._actor(conn, req)
         room = self.service.require(room_id)
         return {
             "url": self._invite_url(room_id, room.private),
             "token": self.tokens.invite(room_id) if room.private else None,
         }
 
-    async def _sync_request(self, conn: Connection, req: p.Empty) -> dict[str, Any]:
-        room_id, _ = self._actor(conn)
+    async def _sync_request(self, conn: Connection, req: p.InRoom) -> dict[str, Any]:
+        room_id, _ = self._actor(conn, req)
         state = room_state(self.service.require(room_id), self.service.now())
         await self.sio.emit("room_state", state, to=conn.sid)  # for clients that listen, not ack
         return {"room": state}
@@ -415,7 +416,7 @@ class Realtime:
 
     # -- playback, queue, settings -----------------------------------------------------------
     async def _control(self, conn: Connection, req: p.Control) -> dict[str, Any]:
-        room_id, actor = self._actor(conn)
+        room_id, actor = self._actor(conn, req)
         action = req.action
         command: Any
         if action in ("play", "resume"):
@@ -440,7 +441,7 @@ class Realtime:
         return _applied(room.version, room.clock.anchor, events)
 
     async def _queue(self, conn: Connection, req: p.QueueOp) -> dict[str, Any]:
-        room_id, actor = self._actor(conn)
+        room_id, actor = self._actor(conn, req)
         action = req.action
         if action == "add":
             if not req.track_ids:
@@ -471,14 +472,14 @@ class Realtime:
         return _applied(room.version, room.clock.anchor, events)
 
     async def _set_role(self, conn: Connection, req: p.SetRole) -> dict[str, Any]:
-        room_id, actor = self._actor(conn)
+        room_id, actor = self._actor(conn, req)
         room, events = await self.service.apply(
             room_id, SetRole(by=actor, user_id=req.user_id, role=req.role)
         )
         return {"version": room.version, "changed": bool(events)}
 
     async def _set_policy(self, conn: Connection, req: p.SetPolicy) -> dict[str, Any]:
-        room_id, actor = self._actor(conn)
+        room_id, actor = self._actor(conn, req)
         old = self.service.require(room_id).policy
         policy = Policy(
             control=ControlMode(req.control) if req.control is not None else old.control,

@@ -44,14 +44,24 @@ class Empty(Payload):
     pass
 
 
-class Control(Payload):
+class InRoom(Payload):
+    """An event about the room the connection is in. Naming the room is optional (the prototype's
+    clients did); a name that is not the connection's room is refused rather than ignored."""
+
+    room: RoomId | None = Field(None, validation_alias=AliasChoices("room", "room_id"))
+
+
+class Control(InRoom):
     action: Literal["play", "resume", "pause", "seek", "stop", "skip", "next", "previous", "jump"]
     position: Seconds | None = None
     relative: StrictBool = False
     entry_id: EntryId | None = None
+    timestamp: float | None = Field(
+        None, allow_inf_nan=False, description="ignored: the server decides when a change happens"
+    )
 
 
-class QueueOp(Payload):
+class QueueOp(InRoom):
     action: Literal["add", "remove", "move", "clear", "shuffle", "repeat"]
     track_ids: list[TrackId] | None = Field(None, min_length=1, max_length=MAX_TRACKS_PER_ADD)
     at: Literal["next", "end"] | Annotated[int, Field(ge=0, le=10_000)] = "end"
@@ -60,12 +70,12 @@ class QueueOp(Payload):
     mode: RepeatMode | None = None
 
 
-class SetRole(Payload):
+class SetRole(InRoom):
     user_id: Annotated[str, Field(min_length=1, max_length=128)]
     role: Role
 
 
-class SetPolicy(Payload):
+class SetPolicy(InRoom):
     control: ControlMode | None = None
     listeners_can_queue: StrictBool | None = None
     autoplay: StrictBool | None = None
