@@ -19,7 +19,15 @@ VERSIONED = (
     "role_changed",
     "policy_changed",
 )
-ALL = (*VERSIONED, "rooms_update", "room_state", "room_closed", "connect_error", "disconnect")
+ALL = (
+    *VERSIONED,
+    "rooms_update",
+    "room_state",
+    "room_closed",
+    "connect_error",
+    "disconnect",
+    "kicked",
+)
 
 
 class Listener:

@@ -330,6 +330,8 @@ async def test_a_flooding_client_is_throttled_then_disconnected(web: Web, connec
     codes, rtts = await asyncio.gather(spam(), measure())
     assert "rate_limited" in codes
     assert len(codes) < 200  # cut off before the end
+    kicked = await flood.wait_for("kicked")
+    assert kicked["error"] == "flooding"
     await asyncio.sleep(0.2)
     assert not flood.sio.connected
     assert calm.sio.connected

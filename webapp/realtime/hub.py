@@ -221,6 +221,8 @@ class Realtime:
         if self._throttle.hit("flood", conn.sid) is not None and conn.sid in self._conns:
             log.warning("disconnecting %s (%s): flooding", conn.sid, conn.address)
             self.metrics.flood_disconnects.inc()
+            notice = {"error": "flooding", "detail": "too many refused requests: disconnected"}
+            await self.sio.emit("kicked", notice, to=conn.sid)  # so the client can say why
             await self.sio.disconnect(conn.sid)
 
     async def _unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
