@@ -21,26 +21,15 @@ from pydantic import ValidationError
 
 from shared.core import (
     Actor,
-    Clear,
     ControlMode,
     DomainError,
     Event,
     Join,
     Leave,
-    Move,
-    Pause,
-    Play,
-    PlayEntry,
     Policy,
-    Previous,
     QueueChanged,
-    Remove,
-    Seek,
     SetPolicy,
-    SetRepeat,
     SetRole,
-    Skip,
-    Stop,
     playback_lead,
 )
 
@@ -54,6 +43,7 @@ from .announcer import LOBBY, Announcer
 from .broadcast import BroadcastManager, lighten
 from .origins import OriginCheck
 from .rooms import new_room_id
+from .translate import control_command, enqueue_position, queue_command
 
 log = logging.getLogger("lockstep.realtime")
 
@@ -419,36 +409,14 @@ class Realtime:
     # -- playback, queue, settings -----------------------------------------------------------
     async def _control(self, conn: Connection, req: p.Control) -> dict[str, Any]:
         room_id, actor = self._actor(conn, req)
-        action = req.action
-        command: Any
-        if action in ("play", "resume"):
-            command = Play(by=actor)
-        elif action == "pause":
-            command = Pause(by=actor)
-        elif action == "seek":
-            if req.position is None:
-                raise ProtocolError("invalid_argument", "seek needs a position (seconds)")
-            command = Seek(by=actor, position=req.position, relative=req.relative)
-        elif action == "stop":
-            command = Stop(by=actor)
-        elif action in ("skip", "next"):
-            command = Skip(by=actor)
-        elif action == "previous":
-            command = Previous(by=actor)
-        else:
-            if req.entry_id is None:
-                raise ProtocolError("invalid_argument", "jump needs an entry_id")
-            command = PlayEntry(by=actor, entry_id=req.entry_id)
-        room, events = await self.service.apply(room_id, command)
+        room, events = await self.service.apply(room_id, control_command(req, actor))
         return _applied(room.version, room.clock.anchor, events)
 
     async def _queue(self, conn: Connection, req: p.QueueOp) -> dict[str, Any]:
         room_id, actor = self._actor(conn, req)
-        action = req.action
-        if action == "add":
-            if not req.track_ids:
-                raise ProtocolError("invalid_argument", "add needs track_ids")
-            at = None if req.at == "end" else 0 if req.at == "next" else int(req.at)
+        if req.action == "add":
+            assert req.track_ids is not None  # checked by the payload model
+            at = enqueue_position(req.at)
             room, events = await self.service.enqueue(room_id, actor, req.track_ids, at)
             added = [
                 entry.id
@@ -457,20 +425,10 @@ class Realtime:
                 for entry in event.entries
             ]
             return {**_applied(room.version, room.clock.anchor, events), "entries": added}
-        if action == "shuffle":
+        if req.action == "shuffle":
             room, events = await self.service.shuffle(room_id, actor)
-            return _applied(room.version, room.clock.anchor, events)
-        command: Any
-        if action == "remove":
-            command = Remove(by=actor, entry_id=_need(req.entry_id, "remove needs an entry_id"))
-        elif action == "move":
-            entry_id = _need(req.entry_id, "move needs an entry_id")
-            command = Move(by=actor, entry_id=entry_id, to=_need(req.to, "move needs `to`"))
-        elif action == "clear":
-            command = Clear(by=actor)
         else:
-            command = SetRepeat(by=actor, mode=_need(req.mode, "repeat needs a mode"))
-        room, events = await self.service.apply(room_id, command)
+            room, events = await self.service.apply(room_id, queue_command(req, actor))
         return _applied(room.version, room.clock.anchor, events)
 
     async def _set_role(self, conn: Connection, req: p.SetRole) -> dict[str, Any]:
@@ -503,12 +461,6 @@ def _applied(version: int, at: float, events: tuple[Event, ...]) -> dict[str, An
 
 
 T = TypeVar("T")
-
-
-def _need(value: T | None, message: str) -> T:
-    if value is None:
-        raise ProtocolError("invalid_argument", message)
-    return value
 
 
 def _pick(new: T | None, old: T) -> T:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from shared.core import ControlMode, RepeatMode, Role
 
@@ -60,6 +60,14 @@ class Control(InRoom):
         None, allow_inf_nan=False, description="ignored: the server decides when a change happens"
     )
 
+    @model_validator(mode="after")
+    def _fields_the_action_needs(self) -> Control:
+        if self.action == "seek" and self.position is None:
+            raise ValueError("seek needs a position (seconds)")
+        if self.action == "jump" and self.entry_id is None:
+            raise ValueError("jump needs an entry_id")
+        return self
+
 
 class QueueOp(InRoom):
     action: Literal["add", "remove", "move", "clear", "shuffle", "repeat"]
@@ -68,6 +76,19 @@ class QueueOp(InRoom):
     entry_id: EntryId | None = None
     to: Annotated[int, Field(ge=0, le=10_000)] | None = None
     mode: RepeatMode | None = None
+
+    @model_validator(mode="after")
+    def _fields_the_action_needs(self) -> QueueOp:
+        needs = {
+            "add": ("track_ids",),
+            "remove": ("entry_id",),
+            "move": ("entry_id", "to"),
+            "repeat": ("mode",),
+        }.get(self.action, ())
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{self.action} needs {' and '.join(missing)}")
+        return self
 
 
 class SetRole(InRoom):
