@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Web
+from .conftest import Web, WebFactory
 from .sio import Listener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,3 +86,37 @@ async def test_a_browser_style_client_shares_the_room(web: Web) -> None:
             process.kill()
             await process.wait()
         await ana.close()
+
+
+async def test_the_js_client_reconnects_after_a_restart_as_the_same_host(
+    start_web: WebFactory,
+) -> None:
+    web = await start_web()
+    process = await asyncio.create_subprocess_exec(
+        "node", str(SCRIPT), web.url, "party", "Node", cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    node = NodeListener(process)
+    try:
+        first_line = await node.next("joined")
+        first = first_line["ack"]
+        assert first["you"]["role"] == "host"
+        await web.stop()  # the server goes away; the client backs off and retries
+
+        again = await start_web()  # same port and data folder
+        rejoined = await node.next("joined", lambda line: line is not first_line)
+        assert sum(line["type"] == "ping" for line in node.lines) == 2  # it re-synced its clock
+        assert rejoined["ack"]["ok"], rejoined
+        assert rejoined["ack"]["you"] == first["you"]  # same identity, still the host
+        assert rejoined["ack"]["room"]["members"] == [
+            {"id": first["you"]["id"], "name": "Node", "role": "host"}
+        ]
+        assert again.service.require("party").host == first["you"]["id"]
+    finally:
+        assert process.stdin is not None
+        process.stdin.write(b"quit\n")
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
