@@ -38,6 +38,10 @@ def start(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
         ("PUBLIC_URL", "not a url", "URL"),
         ("ROOM_CONTROL", "anarchy", "'everyone' or 'djs'"),
         ("ROOM_EMPTY_GRACE", "-5", "greater than or equal to 0"),
+        ("HTTP_RATE_LIMIT", "lots", "is not a rate limit like"),
+        ("CONNECT_RATE_LIMIT", "5 per fortnight", "is not a rate limit like"),
+        ("WS_PER_MESSAGE_DEFLATE", "maybe", "valid boolean"),
+        ("RECONNECT_GRACE", "-1", "greater than or equal to 0"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_one_clear_line(
