@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import socketio
+import websockets
 
 from .conftest import Web, WebFactory
 from .sio import Listener
@@ -493,3 +494,30 @@ async def test_a_crowd_joining_at_once_is_announced_in_bundles(web: Web, connect
     assert host.batches >= 1  # fewer messages than joins
     versions = [v for v in host.versions() if v > start]
     assert versions == list(range(start + 1, start + 1 + len(versions)))  # in order, no gaps
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '42["control", {"action": ',  # cut off mid-JSON
+        "42not json at all",
+        '42{"event": "control"}',  # an object where the event array belongs
+        "4" + "9" * 40,  # an unknown packet type with a huge id
+        '42[17, {"action": "pause"}]',  # a number for the event name
+        "\x00\xff\xfe",
+    ],
+)
+async def test_malformed_socket_io_frames_do_not_hurt_anyone_else(
+    web: Web, connect: Connect, frame: str
+) -> None:
+    calm = await connect()
+    await calm.join("party", "Calm")
+    uri = web.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(uri) as raw:
+        assert (await raw.recv()).startswith("0{")  # engine.io open
+        await raw.send("40")  # socket.io connect
+        assert (await raw.recv()).startswith("40")
+        await raw.send(frame)
+        await asyncio.sleep(0.2)
+    assert (await calm.ok("time_ping", {"t0": 5.0}))["t0"] == 5.0
+    assert web.service.require("party").members[0].name == "Calm"
