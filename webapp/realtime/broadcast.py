@@ -60,24 +60,30 @@ class BroadcastManager(socketio.AsyncManager):  # type: ignore[misc]
 async def _poll(self: Any) -> list[Any]:
     """engine.io's `AsyncSocket.poll`, minus `asyncio.wait_for`, which on Python 3.11 wraps every
     wait for the next packet in a new task. Same semantics: packets queued so far, [] when the
-    connection is closing, QueueEmpty on timeout or cancellation."""
+    connection is closing, QueueEmpty on timeout or cancellation.
+
+    On a WebSocket the wait has no timeout of its own: engine.io's reader already gives up on a
+    silent client after the same time and then queues the None that ends this writer, so a timer
+    per message per listener would only repeat it. Long-polling keeps the timeout (its request
+    must end)."""
+    queue = self.queue
     try:
-        async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
-            first = await self.queue.get()
-        self.queue.task_done()
+        if self.upgraded:
+            first = await queue.get()
+        else:
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                first = await queue.get()
+        queue.task_done()
     except (TimeoutError, asyncio.CancelledError):
         raise engineio_exceptions.QueueEmpty() from None
     if first is None:
         return []
     packets = [first]
-    while True:
-        try:
-            more = self.queue.get_nowait()
-        except asyncio.QueueEmpty:
-            break
-        self.queue.task_done()
+    while not queue.empty():
+        more = queue.get_nowait()
+        queue.task_done()
         if more is None:
-            self.queue.put_nowait(None)  # let the writer see the end on its next poll
+            queue.put_nowait(None)  # let the writer see the end on its next poll
             break
         packets.append(more)
     return packets
