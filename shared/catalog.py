@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from shared.core import TrackRef
 from shared.library import Library, ScanReport, has_audio
-from shared.library.demo import ensure_demo_tracks
+from shared.library.demo import demo_tracks_ready, ensure_demo_tracks
 
 log = logging.getLogger("lockstep.library")
 
@@ -56,6 +58,8 @@ class Catalog:
         roots = {"music": self.music_dir}
         demo = not has_audio(self.music_dir)
         if demo:
+            if not demo_tracks_ready(self.demo_dir):
+                _synthesize_apart(self.demo_dir)
             tracks = ensure_demo_tracks(self.demo_dir)
             roots["demo"] = self.demo_dir
             if not self.demo:
@@ -98,3 +102,15 @@ class Catalog:
             track.id: TrackRef(track.id, track.duration, track.title, track.artist)
             for track in tracks.values()
         }
+
+
+def _synthesize_apart(folder: Path) -> None:
+    """Make the demo tracks in a child process. Synthesis works on lists of floats, and the
+    ~65 MB it touches would otherwise stay with the server for good (CPython keeps freed
+    arenas): a first start measured 139 MB resident instead of 74 MB. If the child fails, the
+    caller makes them in-process as before."""
+    command = [sys.executable, "-m", "shared.library.demo", str(folder)]
+    try:
+        subprocess.run(command, check=True, timeout=300, capture_output=True)  # noqa: S603
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("making the demo tracks in a child process failed (%s); making them here", exc)

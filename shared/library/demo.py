@@ -581,6 +581,15 @@ def _clean_temp_files(folder: Path) -> None:
                 tmp.unlink()
 
 
+def demo_tracks_ready(folder: Path) -> bool:
+    """True when `folder` holds the current demo tracks, intact (no file is read)."""
+    folder = Path(folder)
+    version, recorded = _read_marker(folder)
+    return version == DEMO_VERSION and all(
+        _size(folder / t.filename) == recorded.get(t.filename, -1) for t in DEMO_TRACKS
+    )
+
+
 def ensure_demo_tracks(folder: Path) -> list[Path]:
     """Create the demo tracks in `folder` if they are missing or from an older DEMO_VERSION;
     idempotent and fast when already present (no re-encoding). Returns the track paths. Writes
@@ -610,3 +619,9 @@ def ensure_demo_tracks(folder: Path) -> list[Path]:
         sizes[path.name] = path.stat().st_size
     _write_marker(folder, sizes)
     return paths
+
+
+if __name__ == "__main__":  # python -m shared.library.demo FOLDER (the catalog runs it this way)
+    import sys
+
+    ensure_demo_tracks(Path(sys.argv[1]))

@@ -9,6 +9,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import time
 import zlib
 from array import array
@@ -332,3 +333,20 @@ def test_missing_track_is_recreated(folder: Path) -> None:
 
 def test_no_temp_files_remain(generated: Path) -> None:
     assert not [p for p in generated.iterdir() if p.name.endswith(".lockstep-tmp")]
+
+
+def test_ready_only_when_every_current_track_is_intact(folder: Path, tmp_path: Path) -> None:
+    assert demo.demo_tracks_ready(folder)
+    assert not demo.demo_tracks_ready(tmp_path / "empty")
+    victim = folder / demo.DEMO_TRACKS[2].filename
+    victim.write_bytes(victim.read_bytes()[:1000])  # truncated
+    assert not demo.demo_tracks_ready(folder)
+
+
+def test_the_module_makes_the_tracks_when_run_as_a_program(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    subprocess.run([sys.executable, "-m", "shared.library.demo", str(target)], check=True)
+    assert demo.demo_tracks_ready(target)
+    assert sorted(p.name for p in target.glob("*.mp3")) == sorted(
+        t.filename for t in demo.DEMO_TRACKS
+    )
