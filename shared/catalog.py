@@ -12,7 +12,7 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,19 @@ class Catalog:
         self._last: ScanReport | None = None
         self._last_at: float | None = None
         self._stopping = False
+        self._ids: frozenset[str] | None = None  # None until the first scan has finished
+        self._listeners: list[Callable[[ScanReport], None]] = []
+
+    def on_change(self, listener: Callable[[ScanReport], None]) -> None:
+        """Call `listener` after every scan that added, changed, moved or removed tracks."""
+        self._listeners.append(listener)
+
+    def available(self, track_id: str) -> bool:
+        """Whether the library still has this track (a queue entry may outlive its file: deleted,
+        or a demo track once real music arrived). Entries are kept, not dropped: a folder that is
+        briefly missing (an unmounted disk) must not empty every queue, and a file that comes back
+        has the same id again. Before the first scan has finished, everything counts."""
+        return self._ids is None or track_id in self._ids
 
     async def rescan(self) -> ScanReport | None:
         """Re-pick the folders, then scan. Concurrent calls wait for the running scan.
@@ -52,7 +65,14 @@ class Catalog:
             await asyncio.to_thread(self._pick_roots)
             report = await asyncio.to_thread(self.library.scan)
             self._last, self._last_at = report, time.time()
-            return report
+            self._ids = await asyncio.to_thread(self.library.ids)
+        if report.added or report.updated or report.moved or report.removed:
+            for listener in list(self._listeners):
+                try:
+                    listener(report)
+                except Exception:  # one broken listener must not stop the others
+                    log.exception("library change listener failed")
+        return report
 
     def _pick_roots(self) -> None:
         roots = {"music": self.music_dir}

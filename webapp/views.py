@@ -3,6 +3,7 @@ and the Socket.IO protocol (docs/protocol.md) share them, so both show the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -25,8 +26,14 @@ from shared.core import (
 )
 from shared.library import Track
 
+Availability = Callable[[str], bool]  # track id -> still in the library?
 
-def entry_view(entry: QueueEntry) -> dict[str, Any]:
+
+def _always(track_id: str) -> bool:
+    return True
+
+
+def entry_view(entry: QueueEntry, available: Availability = _always) -> dict[str, Any]:
     track_id = entry.track.track_id
     return {
         "id": entry.id,
@@ -37,6 +44,7 @@ def entry_view(entry: QueueEntry) -> dict[str, Any]:
         "added_by": {"id": entry.added_by, "name": entry.added_by_name},
         "stream_url": f"/api/tracks/{track_id}/stream",
         "cover_url": f"/api/tracks/{track_id}/cover",
+        "available": available(track_id),  # false: its file left the library; players skip it
     }
 
 
@@ -52,12 +60,12 @@ def clock_view(clock: PlaybackClock) -> dict[str, Any]:
     }
 
 
-def queue_view(queue: Queue) -> dict[str, Any]:
+def queue_view(queue: Queue, available: Availability = _always) -> dict[str, Any]:
     return {
-        "current": entry_view(queue.current) if queue.current else None,
+        "current": entry_view(queue.current, available) if queue.current else None,
         "repeat": queue.repeat.value,
-        "history": [entry_view(e) for e in queue.history],
-        "upcoming": [entry_view(e) for e in queue.upcoming],
+        "history": [entry_view(e, available) for e in queue.history],
+        "upcoming": [entry_view(e, available) for e in queue.upcoming],
     }
 
 
@@ -74,7 +82,7 @@ def member_view(room: Room, member: Member) -> dict[str, Any]:
     return {"id": member.id, "name": member.name, "role": room.role_of(member.id).value}
 
 
-def room_summary(room: Room, now: float) -> dict[str, Any]:
+def room_summary(room: Room, now: float, available: Availability = _always) -> dict[str, Any]:
     current = room.queue.current
     return {
         "id": room.id,
@@ -82,19 +90,21 @@ def room_summary(room: Room, now: float) -> dict[str, Any]:
         "listeners": len(room.members),
         "status": room.status.value,
         "private": room.private,
-        "now_playing": entry_view(current) if current and room.status is not Status.IDLE else None,
+        "now_playing": (
+            entry_view(current, available) if current and room.status is not Status.IDLE else None
+        ),
     }
 
 
-def room_state(room: Room, now: float) -> dict[str, Any]:
+def room_state(room: Room, now: float, available: Availability = _always) -> dict[str, Any]:
     """Everything a client needs to show and play the room, as of `version`."""
     return {
-        **room_summary(room, now),
+        **room_summary(room, now, available),
         "version": room.version,
         "server_time": now,
         "position": room.position(now),
         "clock": clock_view(room.clock),
-        "queue": queue_view(room.queue),
+        "queue": queue_view(room.queue, available),
         "members": [member_view(room, m) for m in room.members],
         "host": room.host,
         "policy": policy_view(room.policy),
@@ -109,7 +119,9 @@ def _base(event: Event) -> dict[str, Any]:
     }
 
 
-def event_message(event: Event, room: Room | None) -> tuple[str, dict[str, Any]] | None:
+def event_message(
+    event: Event, room: Room | None, available: Availability = _always
+) -> tuple[str, dict[str, Any]] | None:
     """The Socket.IO event name and payload announcing `event`; `room` is the room after it (for
     roles). None for an event clients are not told about."""
     body = _base(event)
@@ -119,14 +131,14 @@ def event_message(event: Event, room: Room | None) -> tuple[str, dict[str, Any]]
             "status": event.status.value,
             "clock": clock_view(event.clock),
             "at": event.clock.anchor,  # when it takes effect, in server time
-            "entry": entry_view(event.entry) if event.entry else None,
+            "entry": entry_view(event.entry, available) if event.entry else None,
         }
         return "playback", body
     if isinstance(event, QueueChanged):
         body |= {
             "action": event.action,
-            "entries": [entry_view(e) for e in event.entries],
-            "queue": queue_view(event.queue),
+            "entries": [entry_view(e, available) for e in event.entries],
+            "queue": queue_view(event.queue, available),
         }
         return "queue_update", body
     if isinstance(event, MemberJoined):

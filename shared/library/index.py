@@ -192,6 +192,11 @@ class Library:
             return None
         return Path(resolved)
 
+    def ids(self) -> frozenset[str]:
+        """Every track id in the index."""
+        with self._connection() as conn:
+            return frozenset(row[0] for row in conn.execute("SELECT id FROM tracks"))
+
     def count(self) -> int:
         with self._connection() as conn:
             return int(conn.execute("SELECT count(*) FROM tracks").fetchone()[0])

@@ -27,6 +27,7 @@ ALL = (
     "connect_error",
     "disconnect",
     "kicked",
+    "library_changed",
 )
 
 

@@ -521,3 +521,34 @@ async def test_malformed_socket_io_frames_do_not_hurt_anyone_else(
         await asyncio.sleep(0.2)
     assert (await calm.ok("time_ping", {"t0": 5.0}))["t0"] == 5.0
     assert web.service.require("party").members[0].name == "Calm"
+
+
+async def test_entries_whose_file_left_the_library_are_marked_not_dropped(
+    web: Web, connect: Connect
+) -> None:
+    ana = await connect()
+    await ana.join("party", "Ana")
+    first, second = web.track_ids()[:2]
+    await ana.ok("queue", {"action": "add", "track_ids": [first, second]})
+    gone = web.library.path_of(second)
+    assert gone is not None
+    kept = gone.read_bytes()
+    gone.unlink()
+
+    await web.catalog.rescan()
+    changed = await ana.wait_for("library_changed")
+    assert changed["removed"] == 1
+    pushed = await ana.wait_for("room_state")
+    (upcoming,) = pushed["queue"]["upcoming"]
+    assert upcoming["track_id"] == second
+    assert upcoming["available"] is False  # still queued, shown as unavailable
+    assert pushed["queue"]["current"]["available"] is True
+    async with httpx.AsyncClient(base_url=web.url) as http:
+        state = (await http.get("/api/rooms/party")).json()
+    assert state["queue"]["upcoming"][0]["available"] is False
+
+    gone.write_bytes(kept)  # the file comes back (a remounted disk): same content, same id
+    await web.catalog.rescan()
+    snapshot = (await ana.ok("sync_request"))["room"]
+    assert snapshot["queue"]["upcoming"][0]["track_id"] == second
+    assert snapshot["queue"]["upcoming"][0]["available"] is True

@@ -20,10 +20,11 @@ from typing import Any
 import socketio
 
 from shared.core import Event, MemberJoined, MemberLeft, MemberRenamed, PlaybackChanged
+from shared.library import ScanReport
 from shared.service import Notice, RoomClosed, RoomOpened, RoomService
 
 from ..metrics import Metrics
-from ..views import event_message
+from ..views import Availability, event_message, room_state
 
 log = logging.getLogger("lockstep.realtime")
 
@@ -31,6 +32,15 @@ LOBBY = "lobby"  # socket.io room of connections that get `rooms_update`
 ROOMS_UPDATE_EVERY = 0.5  # seconds: `rooms_update` is coalesced to at most two a second
 PRESENCE_WINDOW = 0.1  # seconds presence updates wait to be bundled
 PRESENCE = (MemberJoined, MemberLeft, MemberRenamed)
+
+
+class _LibraryChanged:
+    """Marker on the outbox: a scan changed the library."""
+
+    __slots__ = ("report",)
+
+    def __init__(self, report: ScanReport) -> None:
+        self.report = report
 
 
 class _Flush:
@@ -49,12 +59,14 @@ class Announcer:
         service: RoomService,
         metrics: Metrics,
         public_rooms: Callable[[], list[dict[str, Any]]],
+        available: Availability,
     ) -> None:
         self.sio = sio
         self.service = service
         self.metrics = metrics
         self.public_rooms = public_rooms
-        self._outbox: asyncio.Queue[Notice | _Flush] = asyncio.Queue()
+        self.available = available
+        self._outbox: asyncio.Queue[Notice | _Flush | _LibraryChanged] = asyncio.Queue()
         self._bundles: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._rooms_dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -62,6 +74,10 @@ class Announcer:
     def notify(self, notice: Notice) -> None:
         """The service's subscriber: never blocks."""
         self._outbox.put_nowait(notice)
+
+    def library_changed(self, report: ScanReport) -> None:
+        """The catalog's listener: a scan added, changed, moved or removed tracks."""
+        self._outbox.put_nowait(_LibraryChanged(report))
 
     def start(self) -> None:
         self._tasks = [
@@ -80,6 +96,8 @@ class Announcer:
             try:
                 if isinstance(notice, _Flush):
                     await self._flush(notice.room_id)
+                elif isinstance(notice, _LibraryChanged):
+                    await self._announce_library(notice.report)
                 else:
                     await self._announce(notice)
             except Exception:  # one failed broadcast must not stop the next
@@ -94,7 +112,7 @@ class Announcer:
             await self.sio.emit("room_closed", {"room": notice.room_id}, room=notice.room_id)
             self._rooms_dirty.set()
             return
-        message = event_message(notice, self.service.get(notice.room_id))
+        message = event_message(notice, self.service.get(notice.room_id), self.available)
         if _changes_listing(notice):
             self._rooms_dirty.set()
         if message is None:
@@ -109,6 +127,25 @@ class Announcer:
             return
         await self._flush(room_id)  # earlier versions first
         await self._emit(room_id, *message)
+
+    async def _announce_library(self, report: ScanReport) -> None:
+        """Tell everyone: library views refresh, and rooms whose entries' availability changed
+        get a fresh snapshot (availability is not a room change, so it has no version)."""
+        counts = {
+            "added": report.added,
+            "updated": report.updated,
+            "moved": report.moved,
+            "removed": report.removed,
+        }
+        await self.sio.emit("library_changed", counts)
+        if report.added or report.removed:
+            now = self.service.now()
+            for room in self.service.rooms():
+                if room.queue.entries:
+                    await self._flush(room.id)
+                    await self.sio.emit(
+                        "room_state", room_state(room, now, self.available), room=room.id
+                    )
 
     async def _flush(self, room_id: str) -> None:
         bundle = self._bundles.pop(room_id, None)

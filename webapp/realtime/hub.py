@@ -110,7 +110,10 @@ class Realtime:
         self._in_room: dict[str, set[str]] = defaultdict(set)  # room id -> sids
         self._present: dict[tuple[str, str], set[str]] = {}  # (room, user) -> sids
         self._leaving: dict[tuple[str, str], asyncio.TimerHandle] = {}
-        self.announcer = Announcer(self.sio, self.service, metrics, self._public_rooms)
+        self.available = context.catalog.available
+        self.announcer = Announcer(
+            self.sio, self.service, metrics, self._public_rooms, self.available
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._register()
@@ -118,6 +121,7 @@ class Realtime:
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._unsubscribe = self.service.subscribe(self.announcer.notify)
+        self.context.catalog.on_change(self.announcer.library_changed)
         self.service.set_lead(self.lead)
         self.announcer.start()
         self.metrics.follow(
@@ -335,7 +339,7 @@ class Realtime:
             raise
         member = room.member(user_id)
         return {
-            "room": room_state(room, self.service.now()),
+            "room": room_state(room, self.service.now(), self.available),
             "you": {
                 "id": user_id,
                 "name": member.name if member else actor.name,
@@ -387,7 +391,7 @@ class Realtime:
 
     async def _sync_request(self, conn: Connection, req: p.InRoom) -> dict[str, Any]:
         room_id, _ = self._actor(conn, req)
-        state = room_state(self.service.require(room_id), self.service.now())
+        state = room_state(self.service.require(room_id), self.service.now(), self.available)
         await self.sio.emit("room_state", state, to=conn.sid)  # for clients that listen, not ack
         return {"room": state}
 
@@ -404,7 +408,8 @@ class Realtime:
 
     def _public_rooms(self) -> list[dict[str, Any]]:
         now = self.service.now()
-        return [room_summary(r, now) for r in self.service.rooms() if not r.private]
+        available = self.available
+        return [room_summary(r, now, available) for r in self.service.rooms() if not r.private]
 
     # -- playback, queue, settings -----------------------------------------------------------
     async def _control(self, conn: Connection, req: p.Control) -> dict[str, Any]:

@@ -21,7 +21,8 @@ router = APIRouter(tags=["rooms"])
 )
 async def list_rooms(context: Context) -> dict[str, Any]:
     now = context.service.now()
-    rooms = [room_summary(r, now) for r in context.service.rooms() if not r.private]
+    available = context.catalog.available
+    rooms = [room_summary(r, now, available) for r in context.service.rooms() if not r.private]
     return {"rooms": rooms}
 
 
@@ -35,4 +36,4 @@ async def get_room(room_id: str, context: Context) -> dict[str, Any] | JSONRespo
     room = context.service.get(room_id)
     if room is None or room.private:
         return JSONResponse({"error": "not_found", "detail": "no such room"}, status_code=404)
-    return room_state(room, context.service.now())
+    return room_state(room, context.service.now(), context.catalog.available)
