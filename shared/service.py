@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from shared.core import (
+    SYSTEM,
     Actor,
     Command,
     DomainError,
@@ -32,10 +33,12 @@ from shared.core import (
     Seek,
     Shuffle,
     Skip,
+    Status,
     Stop,
     TrackEnded,
     TrackRef,
 )
+from shared.library import ScanReport
 from shared.store import RoomStore, StoredRoom, from_doc, to_doc
 
 log = logging.getLogger("lockstep.rooms")
@@ -66,6 +69,14 @@ LeadSource = Callable[[str], float]
 class TrackLookup(Protocol):
     async def refs(self, track_ids: Sequence[str]) -> dict[str, TrackRef]:
         """The tracks among `track_ids` that exist, as the core sees them."""
+        ...
+
+    def available(self, track_id: str) -> bool:
+        """Whether the track's file is still in the library (queued entries can outlive it)."""
+        ...
+
+    def on_change(self, listener: Callable[[ScanReport], None]) -> None:
+        """Call `listener` after a scan that changed the library."""
         ...
 
 
@@ -117,6 +128,13 @@ class RoomService:
             self._rooms[room.id] = room
             self._arm(room)
         log.info("restored %d room(s)", len(self._rooms))
+        self._tracks.on_change(self._library_changed)
+
+    def _library_changed(self, report: ScanReport) -> None:
+        if report.removed or report.added:
+            task = asyncio.get_running_loop().create_task(self.skip_unplayable())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
         for handle in self._timers.values():
@@ -185,13 +203,49 @@ class RoomService:
                 now = max(now + max(0.0, self._lead(room_id)), room.clock.anchor)
             new, events = room.apply(command, now)
             if events:
-                if not _presence_only(room, new):
-                    await self._save(new)  # durable before anyone is told
-                self._rooms[room_id] = new
-                for event in events:
-                    self._publish(event)
-                self._arm(new)
+                new, skipped = self._skip_unplayable(new, now)
+                events = (*events, *skipped)
+                await self._commit(room, new, events)
             return new, events
+
+    async def skip_unplayable(self) -> None:
+        """After the library changed: rooms playing an entry whose file is gone move on."""
+        for room_id in list(self._rooms):
+            async with self._lock(room_id):
+                room = self._rooms.get(room_id)
+                if room is None:
+                    continue
+                new, events = self._skip_unplayable(room, self.now())
+                if events:
+                    await self._commit(room, new, events)
+
+    def _skip_unplayable(self, room: Room, now: float) -> tuple[Room, tuple[Event, ...]]:
+        """An entry whose file has left the library would play as silence for everyone: the
+        system skips it, once for the room (not once per player), as often as needed. If nothing
+        in the queue can play (repeat all over missing files), the room stops."""
+        events: list[Event] = []
+        for _ in range(len(room.queue.entries) + 1):
+            current = room.queue.current
+            if (
+                room.status is not Status.PLAYING
+                or current is None
+                or self._tracks.available(current.track.track_id)
+            ):
+                return room, tuple(events)
+            room, more = room.apply(Skip(by=SYSTEM), now)
+            events.extend(more)
+        room, more = room.apply(Stop(by=SYSTEM), now)
+        events.extend(more)
+        return room, tuple(events)
+
+    async def _commit(self, old: Room, new: Room, events: tuple[Event, ...]) -> None:
+        """Save (unless only presence changed), keep, announce, and re-arm the timer."""
+        if not _presence_only(old, new):
+            await self._save(new)  # durable before anyone is told
+        self._rooms[new.id] = new
+        for event in events:
+            self._publish(event)
+        self._arm(new)
 
     async def enqueue(
         self, room_id: str, by: Actor, track_ids: Sequence[str], at: int | None = None

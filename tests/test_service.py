@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from shared.core import (
     Status,
     TrackRef,
 )
+from shared.library import ScanReport
 from shared.service import Notice, RoomClosed, RoomOpened, RoomService
 from shared.store import SQLiteRoomStore, StoredRoom
 
@@ -37,9 +38,16 @@ class StaticTracks:
 
     def __init__(self, *tracks: TrackRef) -> None:
         self.tracks = {t.track_id: t for t in tracks}
+        self.missing: set[str] = set()  # queued earlier, file gone since
 
     async def refs(self, track_ids: Sequence[str]) -> dict[str, TrackRef]:
         return {i: self.tracks[i] for i in track_ids if i in self.tracks}
+
+    def available(self, track_id: str) -> bool:
+        return track_id not in self.missing
+
+    def on_change(self, listener: Callable[[ScanReport], None]) -> None:
+        pass
 
 
 TRACKS = StaticTracks(
@@ -353,3 +361,98 @@ async def test_presence_alone_is_not_written_but_roles_and_queues_are(
     assert await stored_version() == saved
     await service.enqueue("party", ANA, ["long"])
     assert await stored_version() == service.require("party").version
+
+
+@pytest.fixture
+def tracks() -> StaticTracks:
+    return StaticTracks(
+        TrackRef("a", 120.0, "A"), TrackRef("b", 120.0, "B"), TrackRef("c", 0.3, "C")
+    )
+
+
+async def test_a_playing_entry_whose_file_is_gone_is_skipped_once_for_the_room(
+    store: SQLiteRoomStore, tracks: StaticTracks
+) -> None:
+    service = RoomService(store, tracks)
+    await service.start()
+    try:
+        await service.open_room("party", "Party")
+        await service.apply("party", Join(by=ANA))
+        await service.enqueue("party", ANA, ["a", "b"])
+        heard: list[Notice] = []
+        service.subscribe(heard.append)
+
+        tracks.missing.add("a")  # the file was deleted; a rescan noticed
+        await service.skip_unplayable()
+
+        room = service.require("party")
+        assert room.queue.current is not None and room.queue.current.track.track_id == "b"
+        assert room.status is Status.PLAYING
+        (skipped,) = [n for n in heard if isinstance(n, PlaybackChanged)]
+        assert (skipped.action, skipped.by) == ("skip", "system")
+        await service.skip_unplayable()  # nothing more to do: no second skip
+        assert len([n for n in heard if isinstance(n, PlaybackChanged)]) == 1
+    finally:
+        await service.stop()
+
+
+async def test_a_track_ending_into_a_missing_file_moves_past_it(
+    store: SQLiteRoomStore, tracks: StaticTracks
+) -> None:
+    service = RoomService(store, tracks)
+    await service.start()
+    try:
+        await service.open_room("party", "Party")
+        await service.apply("party", Join(by=ANA))
+        await service.enqueue("party", ANA, ["c", "a", "b"])  # c lasts 0.3 s
+        tracks.missing.add("a")
+        for _ in range(100):
+            current = service.require("party").queue.current
+            if current is not None and current.track.track_id != "c":
+                break
+            await asyncio.sleep(0.02)
+        room = service.require("party")
+        assert room.queue.current is not None and room.queue.current.track.track_id == "b"
+        assert room.status is Status.PLAYING
+    finally:
+        await service.stop()
+
+
+async def test_when_nothing_can_play_the_room_stops_instead_of_spinning(
+    store: SQLiteRoomStore, tracks: StaticTracks
+) -> None:
+    service = RoomService(store, tracks)
+    await service.start()
+    try:
+        await service.open_room("party", "Party")
+        await service.apply("party", Join(by=ANA))
+        await service.enqueue("party", ANA, ["a", "b"])
+        await service.apply("party", SetRepeat(by=ANA, mode=RepeatMode.ALL))
+        tracks.missing.update({"a", "b"})
+        await service.skip_unplayable()
+        room = service.require("party")
+        assert room.status is Status.IDLE
+        assert [e.track.track_id for e in room.queue.entries] == ["a", "b"]  # nothing dropped
+    finally:
+        await service.stop()
+
+
+async def test_a_paused_room_is_left_alone_until_it_plays(
+    store: SQLiteRoomStore, tracks: StaticTracks
+) -> None:
+    service = RoomService(store, tracks)
+    await service.start()
+    try:
+        await service.open_room("party", "Party")
+        await service.apply("party", Join(by=ANA))
+        await service.enqueue("party", ANA, ["a", "b"])
+        await service.apply("party", Pause(by=ANA))
+        tracks.missing.add("a")
+        await service.skip_unplayable()
+        current = service.require("party").queue.current
+        assert current is not None and current.track.track_id == "a"
+        room, events = await service.apply("party", Play(by=ANA))
+        assert [getattr(e, "action", None) for e in events] == ["resume", "skip"]
+        assert room.queue.current is not None and room.queue.current.track.track_id == "b"
+    finally:
+        await service.stop()

@@ -552,3 +552,24 @@ async def test_entries_whose_file_left_the_library_are_marked_not_dropped(
     snapshot = (await ana.ok("sync_request"))["room"]
     assert snapshot["queue"]["upcoming"][0]["track_id"] == second
     assert snapshot["queue"]["upcoming"][0]["available"] is True
+
+
+async def test_when_the_playing_file_disappears_the_room_moves_on_once(
+    web: Web, connect: Connect
+) -> None:
+    ana, bo = await connect(), await connect()
+    await ana.join("party", "Ana")
+    await bo.join("party", "Bo")
+    first, second = web.track_ids()[:2]
+    await ana.ok("queue", {"action": "add", "track_ids": [first, second]})
+    path = web.library.path_of(first)
+    assert path is not None
+    path.unlink()
+
+    await web.catalog.rescan()
+    for client in (ana, bo):
+        moved = await client.wait_for("playback", lambda d: d["action"] == "skip")
+        assert moved["by"] == {"id": "system", "name": "Lockstep"}
+        assert moved["entry"]["track_id"] == second
+    await asyncio.sleep(0.3)
+    assert len([d for d in bo.events("playback") if d["action"] == "skip"]) == 1
