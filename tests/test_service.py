@@ -370,89 +370,73 @@ def tracks() -> StaticTracks:
     )
 
 
-async def test_a_playing_entry_whose_file_is_gone_is_skipped_once_for_the_room(
-    store: SQLiteRoomStore, tracks: StaticTracks
-) -> None:
+@pytest.fixture
+async def party(store: SQLiteRoomStore, tracks: StaticTracks) -> AsyncIterator[RoomService]:
+    """A service over `tracks` with Ana in the room "party"."""
     service = RoomService(store, tracks)
     await service.start()
-    try:
-        await service.open_room("party", "Party")
-        await service.apply("party", Join(by=ANA))
-        await service.enqueue("party", ANA, ["a", "b"])
-        heard: list[Notice] = []
-        service.subscribe(heard.append)
+    await service.open_room("party", "Party")
+    await service.apply("party", Join(by=ANA))
+    yield service
+    await service.stop()
 
-        tracks.missing.add("a")  # the file was deleted; a rescan noticed
-        await service.skip_unplayable()
 
-        room = service.require("party")
-        assert room.queue.current is not None and room.queue.current.track.track_id == "b"
-        assert room.status is Status.PLAYING
-        (skipped,) = [n for n in heard if isinstance(n, PlaybackChanged)]
-        assert (skipped.action, skipped.by) == ("skip", "system")
-        await service.skip_unplayable()  # nothing more to do: no second skip
-        assert len([n for n in heard if isinstance(n, PlaybackChanged)]) == 1
-    finally:
-        await service.stop()
+def current_track(service: RoomService) -> str | None:
+    current = service.require("party").queue.current
+    return None if current is None else current.track.track_id
+
+
+async def test_a_playing_entry_whose_file_is_gone_is_skipped_once_for_the_room(
+    party: RoomService, tracks: StaticTracks
+) -> None:
+    await party.enqueue("party", ANA, ["a", "b"])
+    heard: list[Notice] = []
+    party.subscribe(heard.append)
+
+    tracks.missing.add("a")  # the file was deleted; a rescan noticed
+    await party.skip_unplayable()
+
+    assert current_track(party) == "b"
+    assert party.require("party").status is Status.PLAYING
+    (skipped,) = [n for n in heard if isinstance(n, PlaybackChanged)]
+    assert (skipped.action, skipped.by) == ("skip", "system")
+    await party.skip_unplayable()  # nothing more to do: no second skip
+    assert len([n for n in heard if isinstance(n, PlaybackChanged)]) == 1
 
 
 async def test_a_track_ending_into_a_missing_file_moves_past_it(
-    store: SQLiteRoomStore, tracks: StaticTracks
+    party: RoomService, tracks: StaticTracks
 ) -> None:
-    service = RoomService(store, tracks)
-    await service.start()
-    try:
-        await service.open_room("party", "Party")
-        await service.apply("party", Join(by=ANA))
-        await service.enqueue("party", ANA, ["c", "a", "b"])  # c lasts 0.3 s
-        tracks.missing.add("a")
-        for _ in range(100):
-            current = service.require("party").queue.current
-            if current is not None and current.track.track_id != "c":
-                break
-            await asyncio.sleep(0.02)
-        room = service.require("party")
-        assert room.queue.current is not None and room.queue.current.track.track_id == "b"
-        assert room.status is Status.PLAYING
-    finally:
-        await service.stop()
+    await party.enqueue("party", ANA, ["c", "a", "b"])  # c lasts 0.3 s
+    tracks.missing.add("a")
+    for _ in range(100):
+        if current_track(party) != "c":
+            break
+        await asyncio.sleep(0.02)
+    assert current_track(party) == "b"
+    assert party.require("party").status is Status.PLAYING
 
 
 async def test_when_nothing_can_play_the_room_stops_instead_of_spinning(
-    store: SQLiteRoomStore, tracks: StaticTracks
+    party: RoomService, tracks: StaticTracks
 ) -> None:
-    service = RoomService(store, tracks)
-    await service.start()
-    try:
-        await service.open_room("party", "Party")
-        await service.apply("party", Join(by=ANA))
-        await service.enqueue("party", ANA, ["a", "b"])
-        await service.apply("party", SetRepeat(by=ANA, mode=RepeatMode.ALL))
-        tracks.missing.update({"a", "b"})
-        await service.skip_unplayable()
-        room = service.require("party")
-        assert room.status is Status.IDLE
-        assert [e.track.track_id for e in room.queue.entries] == ["a", "b"]  # nothing dropped
-    finally:
-        await service.stop()
+    await party.enqueue("party", ANA, ["a", "b"])
+    await party.apply("party", SetRepeat(by=ANA, mode=RepeatMode.ALL))
+    tracks.missing.update({"a", "b"})
+    await party.skip_unplayable()
+    room = party.require("party")
+    assert room.status is Status.IDLE
+    assert [e.track.track_id for e in room.queue.entries] == ["a", "b"]  # nothing dropped
 
 
 async def test_a_paused_room_is_left_alone_until_it_plays(
-    store: SQLiteRoomStore, tracks: StaticTracks
+    party: RoomService, tracks: StaticTracks
 ) -> None:
-    service = RoomService(store, tracks)
-    await service.start()
-    try:
-        await service.open_room("party", "Party")
-        await service.apply("party", Join(by=ANA))
-        await service.enqueue("party", ANA, ["a", "b"])
-        await service.apply("party", Pause(by=ANA))
-        tracks.missing.add("a")
-        await service.skip_unplayable()
-        current = service.require("party").queue.current
-        assert current is not None and current.track.track_id == "a"
-        room, events = await service.apply("party", Play(by=ANA))
-        assert [getattr(e, "action", None) for e in events] == ["resume", "skip"]
-        assert room.queue.current is not None and room.queue.current.track.track_id == "b"
-    finally:
-        await service.stop()
+    await party.enqueue("party", ANA, ["a", "b"])
+    await party.apply("party", Pause(by=ANA))
+    tracks.missing.add("a")
+    await party.skip_unplayable()
+    assert current_track(party) == "a"
+    _, events = await party.apply("party", Play(by=ANA))
+    assert [getattr(e, "action", None) for e in events] == ["resume", "skip"]
+    assert current_track(party) == "b"

@@ -4,8 +4,10 @@ in the same room as a python-socketio client."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -43,40 +45,15 @@ class NodeListener:
                 return line
 
 
-async def test_a_browser_style_client_shares_the_room(web: Web) -> None:
-    ana = Listener(web.url)
-    await ana.connect()
-    await ana.join("party", "Ana")
-    await ana.ok("queue", {"action": "add", "track_ids": web.track_ids()[:1]})
-
+@contextlib.asynccontextmanager
+async def node_listener(url: str) -> AsyncIterator[NodeListener]:
+    """listener.mjs joining "party" as "Node", stopped (and if need be killed) afterwards."""
     process = await asyncio.create_subprocess_exec(
-        "node", str(SCRIPT), web.url, "party", "Node", cwd=ROOT,
+        "node", str(SCRIPT), url, "party", "Node", cwd=ROOT,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    node = NodeListener(process)
     try:
-        ping = await node.next("ping")
-        assert ping["ping"]["ok"] and 0 <= ping["rtt"] < 0.5
-        bad = await node.next("bad")
-        assert bad["ack"]["ok"] is False and bad["ack"]["error"] == "invalid_argument"
-        joined = await node.next("joined")
-        assert joined["transport"] == "websocket"
-        snapshot = joined["ack"]["room"]
-        assert snapshot["status"] == "playing"
-        assert [m["name"] for m in snapshot["members"]] == ["Ana", "Node"]
-
-        paused = await ana.ok("control", {"action": "pause"})
-        seen = await node.next("playback", lambda line: line["data"]["action"] == "pause")
-        assert seen["data"]["version"] == paused["version"]
-        assert seen["data"]["at"] == paused["at"]
-
-        # The node client resumes; the python client sees that very change.
-        resumed = (await node.next("resumed"))["ack"]
-        assert resumed["ok"]
-        play = await ana.wait_for("playback", lambda d: d["action"] == "resume")
-        assert play["version"] == resumed["version"]
-        assert play["by"]["name"] == "Node"
-        assert web.service.require("party").status.value == "playing"
+        yield NodeListener(process)
     finally:
         assert process.stdin is not None
         process.stdin.write(b"quit\n")
@@ -85,6 +62,38 @@ async def test_a_browser_style_client_shares_the_room(web: Web) -> None:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+async def test_a_browser_style_client_shares_the_room(web: Web) -> None:
+    ana = Listener(web.url)
+    await ana.connect()
+    await ana.join("party", "Ana")
+    await ana.ok("queue", {"action": "add", "track_ids": web.track_ids()[:1]})
+    try:
+        async with node_listener(web.url) as node:
+            ping = await node.next("ping")
+            assert ping["ping"]["ok"] and 0 <= ping["rtt"] < 0.5
+            bad = await node.next("bad")
+            assert bad["ack"]["ok"] is False and bad["ack"]["error"] == "invalid_argument"
+            joined = await node.next("joined")
+            assert joined["transport"] == "websocket"
+            snapshot = joined["ack"]["room"]
+            assert snapshot["status"] == "playing"
+            assert [m["name"] for m in snapshot["members"]] == ["Ana", "Node"]
+
+            paused = await ana.ok("control", {"action": "pause"})
+            seen = await node.next("playback", lambda line: line["data"]["action"] == "pause")
+            assert seen["data"]["version"] == paused["version"]
+            assert seen["data"]["at"] == paused["at"]
+
+            # The node client resumes; the python client sees that very change.
+            resumed = (await node.next("resumed"))["ack"]
+            assert resumed["ok"]
+            play = await ana.wait_for("playback", lambda d: d["action"] == "resume")
+            assert play["version"] == resumed["version"]
+            assert play["by"]["name"] == "Node"
+            assert web.service.require("party").status.value == "playing"
+    finally:
         await ana.close()
 
 
@@ -92,12 +101,7 @@ async def test_the_js_client_reconnects_after_a_restart_as_the_same_host(
     start_web: WebFactory,
 ) -> None:
     web = await start_web()
-    process = await asyncio.create_subprocess_exec(
-        "node", str(SCRIPT), web.url, "party", "Node", cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    node = NodeListener(process)
-    try:
+    async with node_listener(web.url) as node:
         first_line = await node.next("joined")
         first = first_line["ack"]
         assert first["you"]["role"] == "host"
@@ -112,11 +116,3 @@ async def test_the_js_client_reconnects_after_a_restart_as_the_same_host(
             {"id": first["you"]["id"], "name": "Node", "role": "host"}
         ]
         assert again.service.require("party").host == first["you"]["id"]
-    finally:
-        assert process.stdin is not None
-        process.stdin.write(b"quit\n")
-        try:
-            await asyncio.wait_for(process.wait(), 5)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
