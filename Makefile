@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := ffmpeg
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run setup setup-dev system-test-deps node-tools node-deps test check format bench-scan bench-fanout clean
+.PHONY: run setup setup-dev system-test-deps browser-deps node-tools node-deps test check format bench-scan bench-fanout clean
 
 run: setup ## set up and start the service (web player on http://localhost:$${PORT:-8000})
 	$(VENV)/bin/lockstep run
@@ -38,6 +38,14 @@ system-test-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# The browser tests drive Debian's chromium through Playwright (never its own browser download).
+browser-deps:
+	@dpkg -s chromium >/dev/null 2>&1 || { \
+		echo "installing: chromium"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	}
+
 # Node and the npm packages (socket.io-client for the web player, socket.io for the fan-out
 # benchmark's reference server). apt installs node/npm only if they are missing; npm ci runs only
 # when package.json or package-lock.json is newer than the stamp it leaves in node_modules.
@@ -56,7 +64,7 @@ $(NODE_STAMP): package.json package-lock.json | node-tools
 	npm ci --no-audit --no-fund
 	@touch $@
 
-test: setup-dev system-test-deps node-deps ## set up and run the whole test suite
+test: setup-dev system-test-deps browser-deps node-deps ## set up and run the whole test suite
 	$(PY) -m pytest
 
 check: setup-dev ## lint, format check and strict typing

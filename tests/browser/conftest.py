@@ -1,0 +1,138 @@
+"""The web player in Debian's headless Chromium, driven by Playwright, against a real Lockstep
+server (uvicorn on a free port, demo tracks, real SQLite files).
+
+One browser process per test and one context per listener: contexts share nothing (cookies,
+localStorage, cache), so two pages are two listeners, at half the cost of two browsers on a
+two-core machine. Autoplay is allowed, so audio may start without a click; Playwright's default
+`--mute-audio` stays: a muted page still plays (its clock and `currentTime` still advance), it
+only sends silence to the sound card.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    async_playwright,
+    expect,
+)
+from web.conftest import Web, WebFactory, start_web, web  # the real server, as tests/web has it
+
+__all__ = ["Web", "WebFactory", "start_web", "web"]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests may run as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+WAIT_MS = 10_000  # generous: two cores shared with a server and two pages
+
+expect.set_options(timeout=WAIT_MS)
+
+
+@dataclass
+class Tab:
+    """One listener: a page in its own browser context, and what the page said."""
+
+    page: Page
+    context: BrowserContext
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # uncaught exceptions in the page
+    console: list[str] = field(default_factory=list)
+
+
+OpenTab = Callable[..., Awaitable[Tab]]
+
+
+@pytest.fixture
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail("needs Debian's chromium: run `make browser-deps` (make test does)")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
+    """Open `url` in a fresh context: `width`/`height` set the viewport, `mobile` makes it a
+    touch phone that honours the page's viewport meta tag, `color_scheme` the system theme."""
+    tabs: list[Tab] = []
+
+    async def open_(
+        url: str,
+        *,
+        width: int = 1280,
+        height: int = 800,
+        mobile: bool = False,
+        color_scheme: Any = "light",
+    ) -> Tab:
+        context = await browser.new_context(
+            viewport={"width": width, "height": height},
+            is_mobile=mobile,
+            has_touch=mobile,
+            color_scheme=color_scheme,
+        )
+        context.set_default_timeout(WAIT_MS)
+        page = await context.new_page()
+        tab = Tab(page, context)
+        tabs.append(tab)
+
+        async def on_dialog(dialog: Dialog) -> None:
+            tab.dialogs.append(f"{dialog.type}: {dialog.message}")
+            await dialog.dismiss()
+
+        def on_console(message: ConsoleMessage) -> None:
+            tab.console.append(f"{message.type}: {message.text}")
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: tab.errors.append(str(error)))
+        page.on("console", on_console)
+        await page.goto(url)
+        return tab
+
+    yield open_
+    for tab in tabs:
+        for line in tab.console:
+            print(f"[{tab.page.url}] {line}")  # shown with a failing test's output
+        await tab.context.close()
+    errors = [error for tab in tabs for error in tab.errors]
+    assert not errors, f"uncaught exceptions in the page: {errors}"
+
+
+async def shot(tab: Tab, name: str) -> None:
+    """Keep a screenshot of a state worth looking at (artifacts/browser/, git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await tab.page.screenshot(path=ARTIFACTS / f"{name}.png")
+
+
+def named(text: str) -> re.Pattern[str]:
+    """An accessible name that is exactly `text`, whatever the case."""
+    return re.compile(f"^{re.escape(text)}$", re.IGNORECASE)
