@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: run setup setup-dev system-test-deps browser-deps node-tools node-deps test check format bench-scan bench-fanout clean
 
-run: setup ## set up and start the service (web player on http://localhost:$${PORT:-8000})
+run: setup node-deps ## set up and start the service (web player on http://localhost:$${PORT:-8000})
 	$(VENV)/bin/lockstep run
 
 setup: $(VENV)/.runtime-installed

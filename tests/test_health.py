@@ -106,6 +106,8 @@ async def test_room_list_shows_public_rooms_with_listeners(running: Running) -> 
     assert rooms[0]["listeners"] == 1
     assert rooms[0]["now_playing"]["track_id"] == track_id
     assert party["status"] == "playing"
-    assert party["members"] == [{"id": "web:ana", "name": "Ana", "role": "host"}]
+    assert party["members"] == [
+        {"id": "web:ana", "name": "Ana", "role": "host", "buffering": False}
+    ]
     assert missing.status_code == 404
     assert missing.json() == {"error": "not_found", "detail": "no such room"}

@@ -9,7 +9,7 @@ from .context import AppContext
 from .errors import install_error_handlers
 from .metrics import Metrics
 from .middleware import RateLimitMiddleware
-from .routers import health, legacy, metrics, rooms, tracks
+from .routers import health, legacy, metrics, player, rooms, tracks
 
 DESCRIPTION = """Lockstep serves a music folder to rooms of listeners who hear the same moment of
 the same track. This is the HTTP API; the real-time room protocol (Socket.IO at `/socket.io`) is
@@ -53,4 +53,5 @@ def create_app(context: AppContext, registry: Metrics | None = None) -> FastAPI:
     app.include_router(rooms.router)
     app.include_router(tracks.router)
     app.include_router(legacy.router)
+    app.include_router(player.router)
     return app

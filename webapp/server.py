@@ -23,6 +23,7 @@ class WebServer:
         self.tokens = Tokens(context.settings.secret())
         self.api = create_app(context, self.metrics)
         self.realtime = Realtime(context, self.metrics, self.tokens)
+        self.api.state.buffering = self.realtime.buffering_in  # for members in /api/rooms/{id}
         # Socket.IO answers /socket.io itself (it has its own per-connection limits); everything
         # else goes to FastAPI.
         self.asgi: ASGIApp = socketio.ASGIApp(self.realtime.sio, other_asgi_app=self.api)

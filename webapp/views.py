@@ -3,7 +3,7 @@ and the Socket.IO protocol (docs/protocol.md) share them, so both show the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 from urllib.parse import quote
 
@@ -78,8 +78,17 @@ def policy_view(policy: Policy) -> dict[str, Any]:
     }
 
 
-def member_view(room: Room, member: Member) -> dict[str, Any]:
-    return {"id": member.id, "name": member.name, "role": room.role_of(member.id).value}
+def member_view(
+    room: Room, member: Member, buffering: Collection[str] = frozenset()
+) -> dict[str, Any]:
+    """`buffering`: ids of members whose audio is held up right now (ephemeral: `listener_status`
+    from their players, kept by the Socket.IO hub, not by the room)."""
+    return {
+        "id": member.id,
+        "name": member.name,
+        "role": room.role_of(member.id).value,
+        "buffering": member.id in buffering,
+    }
 
 
 def room_summary(room: Room, now: float, available: Availability = _always) -> dict[str, Any]:
@@ -96,7 +105,12 @@ def room_summary(room: Room, now: float, available: Availability = _always) -> d
     }
 
 
-def room_state(room: Room, now: float, available: Availability = _always) -> dict[str, Any]:
+def room_state(
+    room: Room,
+    now: float,
+    available: Availability = _always,
+    buffering: Collection[str] = frozenset(),
+) -> dict[str, Any]:
     """Everything a client needs to show and play the room, as of `version`."""
     return {
         **room_summary(room, now, available),
@@ -105,7 +119,7 @@ def room_state(room: Room, now: float, available: Availability = _always) -> dic
         "position": room.position(now),
         "clock": clock_view(room.clock),
         "queue": queue_view(room.queue, available),
-        "members": [member_view(room, m) for m in room.members],
+        "members": [member_view(room, m, buffering) for m in room.members],
         "host": room.host,
         "policy": policy_view(room.policy),
     }
@@ -144,6 +158,7 @@ def event_message(
     if isinstance(event, MemberJoined):
         body["member"] = {"id": event.member.id, "name": event.member.name}
         body["member"]["role"] = event.role.value
+        body["member"]["buffering"] = False  # a newcomer's player reports it after the join
         return "member_joined", body
     if isinstance(event, MemberLeft):
         body["member"] = {"id": event.member.id, "name": event.member.name}

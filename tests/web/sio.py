@@ -28,6 +28,7 @@ ALL = (
     "disconnect",
     "kicked",
     "library_changed",
+    "member_status",
 )
 
 

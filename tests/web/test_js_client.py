@@ -113,6 +113,6 @@ async def test_the_js_client_reconnects_after_a_restart_as_the_same_host(
         assert rejoined["ack"]["ok"], rejoined
         assert rejoined["ack"]["you"] == first["you"]  # same identity, still the host
         assert rejoined["ack"]["room"]["members"] == [
-            {"id": first["you"]["id"], "name": "Node", "role": "host"}
+            {"id": first["you"]["id"], "name": "Node", "role": "host", "buffering": False}
         ]
         assert again.service.require("party").host == first["you"]["id"]

@@ -52,6 +52,18 @@ class _Flush:
         self.room_id = room_id
 
 
+class _Status:
+    """Marker on the outbox: a member's listener status changed (ephemeral, no version)."""
+
+    __slots__ = ("payload", "room_id")
+
+    def __init__(self, room_id: str, payload: dict[str, Any]) -> None:
+        self.room_id, self.payload = room_id, payload
+
+
+Outgoing = Notice | _Flush | _LibraryChanged | _Status
+
+
 class Announcer:
     def __init__(
         self,
@@ -60,13 +72,15 @@ class Announcer:
         metrics: Metrics,
         public_rooms: Callable[[], list[dict[str, Any]]],
         available: Availability,
+        buffering: Callable[[str], frozenset[str]] = lambda room_id: frozenset(),
     ) -> None:
         self.sio = sio
         self.service = service
         self.metrics = metrics
         self.public_rooms = public_rooms
         self.available = available
-        self._outbox: asyncio.Queue[Notice | _Flush | _LibraryChanged] = asyncio.Queue()
+        self.buffering = buffering  # room id -> ids of members whose audio is held up
+        self._outbox: asyncio.Queue[Outgoing] = asyncio.Queue()
         self._bundles: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._rooms_dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -78,6 +92,10 @@ class Announcer:
     def library_changed(self, report: ScanReport) -> None:
         """The catalog's listener: a scan added, changed, moved or removed tracks."""
         self._outbox.put_nowait(_LibraryChanged(report))
+
+    def member_status(self, room_id: str, payload: dict[str, Any]) -> None:
+        """Announce `member_status` after every update queued before it (a join included)."""
+        self._outbox.put_nowait(_Status(room_id, payload))
 
     def start(self) -> None:
         self._tasks = [
@@ -98,6 +116,9 @@ class Announcer:
                     await self._flush(notice.room_id)
                 elif isinstance(notice, _LibraryChanged):
                     await self._announce_library(notice.report)
+                elif isinstance(notice, _Status):
+                    await self._flush(notice.room_id)  # the member's join goes out first
+                    await self._emit(notice.room_id, "member_status", notice.payload)
                 else:
                     await self._announce(notice)
             except Exception:  # one failed broadcast must not stop the next
@@ -143,9 +164,8 @@ class Announcer:
             for room in self.service.rooms():
                 if room.queue.entries:
                     await self._flush(room.id)
-                    await self.sio.emit(
-                        "room_state", room_state(room, now, self.available), room=room.id
-                    )
+                    state = room_state(room, now, self.available, self.buffering(room.id))
+                    await self.sio.emit("room_state", state, room=room.id)
 
     async def _flush(self, room_id: str) -> None:
         bundle = self._bundles.pop(room_id, None)

@@ -28,6 +28,7 @@ from shared.core import (
     Leave,
     Policy,
     QueueChanged,
+    Room,
     SetPolicy,
     SetRole,
     playback_lead,
@@ -58,6 +59,7 @@ EVENT_LIMITS = {
     "control": "10/second;120/minute",
     "queue": "10/second;120/minute",
     "read": "10/second;200/minute",
+    "status": "5/second;120/minute",  # the player sends listener_status at most twice a second
 }
 # A connection refused this often is flooding, and is disconnected.
 FLOOD = "20/10 seconds"
@@ -110,9 +112,17 @@ class Realtime:
         self._in_room: dict[str, set[str]] = defaultdict(set)  # room id -> sids
         self._present: dict[tuple[str, str], set[str]] = {}  # (room, user) -> sids
         self._leaving: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # (room, user) -> the member's connections whose player says it is buffering. Ephemeral
+        # and per connection: a tab that drops stops counting, whatever it last said.
+        self._buffering: dict[tuple[str, str], set[str]] = {}
         self.available = context.catalog.available
         self.announcer = Announcer(
-            self.sio, self.service, metrics, self._public_rooms, self.available
+            self.sio,
+            self.service,
+            metrics,
+            self._public_rooms,
+            self.available,
+            self.buffering_in,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
@@ -168,6 +178,7 @@ class Realtime:
         self._on("watch_rooms", "read", p.WatchRooms, self._watch_rooms)
         self._on("invite", "read", p.InRoom, self._invite)
         self._on("time_ping", "ping", p.TimePing, self._time_ping)
+        self._on("listener_status", "status", p.ListenerStatus, self._listener_status)
         sio.on("*", self._unknown)
 
     def _on(self, event: str, bucket: str, model: type[P], handler: Handler[P]) -> None:
@@ -256,6 +267,7 @@ class Realtime:
         if room_id is None or user_id is None:
             return
         conn.room_id = None
+        self._set_buffering(room_id, user_id, conn.sid, False)
         self._in_room[room_id].discard(conn.sid)
         if not self._in_room[room_id]:
             del self._in_room[room_id]
@@ -339,7 +351,7 @@ class Realtime:
             raise
         member = room.member(user_id)
         return {
-            "room": room_state(room, self.service.now(), self.available),
+            "room": self._state(room),
             "you": {
                 "id": user_id,
                 "name": member.name if member else actor.name,
@@ -391,7 +403,7 @@ class Realtime:
 
     async def _sync_request(self, conn: Connection, req: p.InRoom) -> dict[str, Any]:
         room_id, _ = self._actor(conn, req)
-        state = room_state(self.service.require(room_id), self.service.now(), self.available)
+        state = self._state(self.service.require(room_id))
         await self.sio.emit("room_state", state, to=conn.sid)  # for clients that listen, not ack
         return {"room": state}
 
@@ -454,6 +466,42 @@ class Realtime:
         )
         room, events = await self.service.apply(room_id, SetPolicy(by=actor, policy=policy))
         return {"version": room.version, "changed": bool(events)}
+
+    # -- listener status (ephemeral: the hub's, not the room's) ---------------------------------
+    def buffering_in(self, room_id: str) -> frozenset[str]:
+        """Ids of the members of `room_id` whose audio is held up right now."""
+        return frozenset(user for (room, user), sids in self._buffering.items() if room == room_id)
+
+    def _state(self, room: Room) -> dict[str, Any]:
+        return room_state(room, self.service.now(), self.available, self.buffering_in(room.id))
+
+    def _set_buffering(self, room_id: str, user_id: str, sid: str, buffering: bool) -> bool:
+        """Record one connection's status; announce when the member's status changes."""
+        key = (room_id, user_id)
+        sids = self._buffering.get(key, set())
+        before = bool(sids)
+        if buffering:
+            sids.add(sid)
+            self._buffering[key] = sids
+        else:
+            sids.discard(sid)
+            if not sids:
+                self._buffering.pop(key, None)
+        after = bool(sids)
+        if before != after:
+            room = self.service.get(room_id)
+            member = room.member(user_id) if room else None
+            payload = {
+                "room": room_id,
+                "member": {"id": user_id, "name": member.name if member else ""},
+                "buffering": after,
+            }
+            self.announcer.member_status(room_id, payload)
+        return before != after
+
+    async def _listener_status(self, conn: Connection, req: p.ListenerStatus) -> dict[str, Any]:
+        room_id, actor = self._actor(conn, req)
+        return {"changed": self._set_buffering(room_id, actor.id, conn.sid, req.buffering)}
 
     async def _time_ping(self, conn: Connection, req: p.TimePing) -> dict[str, Any]:
         if req.rtt is not None:

@@ -110,5 +110,11 @@ class TimePing(Payload):
     )
 
 
+class ListenerStatus(InRoom):
+    """How this listener's playback is going, for the others to see (not a room change)."""
+
+    buffering: StrictBool
+
+
 class WatchRooms(Payload):
     on: StrictBool = True

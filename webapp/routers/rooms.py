@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..deps import Context
@@ -32,8 +32,16 @@ async def list_rooms(context: Context) -> dict[str, Any]:
     response_model=None,
     responses={404: {**ERROR_SCHEMA, "description": "No such public room"}, **OTHER_ERRORS},
 )
-async def get_room(room_id: str, context: Context) -> dict[str, Any] | JSONResponse:
+async def get_room(
+    room_id: str, request: Request, context: Context
+) -> dict[str, Any] | JSONResponse:
     room = context.service.get(room_id)
     if room is None or room.private:
         return JSONResponse({"error": "not_found", "detail": "no such room"}, status_code=404)
-    return room_state(room, context.service.now(), context.catalog.available)
+    buffering = getattr(request.app.state, "buffering", None)  # set by the Socket.IO hub
+    return room_state(
+        room,
+        context.service.now(),
+        context.catalog.available,
+        buffering(room_id) if buffering else frozenset(),
+    )

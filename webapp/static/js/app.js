@@ -1,0 +1,229 @@
+// The web player: wires the connection, the sync engine, the room session and the views.
+import { $ } from "./dom.js";
+import { connect, request } from "./connection.js";
+import { setupKeys } from "./keys.js";
+import { setupLibrary } from "./library.js";
+import { setupLobby } from "./lobby.js";
+import { setupMediaSession, showInMediaSession } from "./media-session.js";
+import { setupMembers } from "./members.js";
+import { setupQueue } from "./queue.js";
+import { RoomSession } from "./room.js";
+import { localArea } from "./store.js";
+import { setupTheme } from "./theme.js";
+import { ackError, setupToasts, toast } from "./toasts.js";
+import { setupTransport } from "./transport.js";
+
+async function engine() {
+  try {
+    return await import("./sync/index.js");
+  } catch (error) {
+    console.warn("sync engine not available, using the stand-in", error);
+    return import("./player-standin.js");
+  }
+}
+
+const ROOM_PATH = /^\/r\/([a-z0-9][a-z0-9_-]{0,63})\/?$/;
+
+async function main() {
+  setupToasts($("toasts"));
+  setupTheme($("theme"));
+  const { createPlayer } = await engine();
+  const socket = connect($("connection-text"));
+  const player = createPlayer({ socket, storage: localArea() });
+  window.__lockstepSync = player;
+
+  const act = async (what, event, payload) => {
+    const reply = await request(socket, event, payload);
+    if (!reply.ok) ackError(what, reply);
+    return reply;
+  };
+
+  const transport = setupTransport({ player, act, getState: () => session.state });
+  const queue = setupQueue({ act });
+  const members = setupMembers();
+  const library = setupLibrary({ act });
+  const lobby = setupLobby({ onJoin: join });
+  const help = $("help");
+  const views = { lobby: $("lobby"), room: $("room") };
+  let lastStatus = {};
+  let lockedSince = null;
+
+  const session = new RoomSession({
+    socket,
+    player,
+    onChange: (state, me, what) => {
+      transport.render(state);
+      queue.render(state);
+      members.render(state, me);
+      if (what === "join") enterRoom(state);
+      showInMediaSession(state.queue.current, state.status);
+      updateUnlock();
+    },
+    onLeft: () => showLobby(true),
+  });
+  window.__lockstep = {
+    room: () => session.state,
+    me: () => session.me,
+  };
+
+  // -- joining and leaving -----------------------------------------------------------------
+  async function join({ room, name, token = null, roomName = null, private: isPrivate = false }) {
+    player.unlock(); // this runs inside the Join click or key press: the browser's gesture
+    let invite = token;
+    if (isPrivate || !room) {
+      const created = await request(socket, "create_room", { name: roomName || `${name}'s room`, private: isPrivate });
+      if (!created.ok) return created;
+      room = created.room;
+      invite = created.token;
+    }
+    const reply = await session.join({ room, name, token: invite, roomName });
+    if (reply.ok) {
+      const url = new URL(reply.invite, location.href);
+      const path = url.pathname + (invite ? `?invite=${encodeURIComponent(invite)}` : "");
+      if (location.pathname + location.search !== path) history.pushState({ room }, "", path);
+      $("invite-url").textContent = reply.invite;
+      $("invite-url").hidden = !invite;
+      if (isPrivate) toast("Private room created: share the invite link to let friends in");
+    }
+    return reply;
+  }
+
+  function enterRoom(state) {
+    views.lobby.hidden = true;
+    views.room.hidden = false;
+    $("room-title").textContent = state.name;
+    $("room-private").hidden = !state.private;
+    document.title = `${state.name} · Lockstep`;
+    library.refresh();
+    request(socket, "watch_rooms", { on: false });
+  }
+
+  function showLobby(pushUrl) {
+    views.room.hidden = true;
+    views.lobby.hidden = false;
+    $("main").dataset.status = "idle";
+    document.title = "Lockstep";
+    lobby.showLobby();
+    if (pushUrl && location.pathname !== "/") history.pushState({}, "", "/");
+    showInMediaSession(null, "idle");
+    request(socket, "rooms", {}).then((r) => r.ok && lobby.renderRooms(r.rooms));
+    lobby.focus();
+  }
+
+  $("leave").addEventListener("click", async () => {
+    await session.leave();
+    showLobby(true);
+  });
+
+  $("invite").addEventListener("click", async () => {
+    const reply = await request(socket, "invite", {});
+    if (!reply.ok) return ackError("Could not get the invite link", reply);
+    const box = $("invite-url");
+    box.textContent = reply.url;
+    box.hidden = false;
+    try {
+      await navigator.clipboard.writeText(reply.url);
+      toast("Invite link copied");
+    } catch {
+      // No clipboard here (plain http on another host): select the link so it can be copied.
+      const range = document.createRange();
+      range.selectNodeContents(box);
+      getSelection()?.removeAllRanges();
+      getSelection()?.addRange(range);
+      toast("Copy the selected invite link");
+    }
+  });
+
+  window.addEventListener("popstate", async () => {
+    if (!ROOM_PATH.test(location.pathname) && session.inRoom) {
+      await session.leave();
+      showLobby(false);
+    }
+  });
+
+  // -- lobby updates -----------------------------------------------------------------------
+  socket.on("rooms_update", (data) => lobby.renderRooms(data.rooms));
+  socket.on("library_changed", () => session.inRoom && library.refresh());
+  socket.on("connect", () => {
+    if (!session.inRoom && !session.joinArgs) request(socket, "rooms", {}).then((r) => r.ok && lobby.renderRooms(r.rooms));
+  });
+  socket.once("connect", () => player.start());
+
+  // -- the engine's status: buffering for the others, states for this listener -------------
+  player.on("status", (status) => {
+    lastStatus = status;
+    session.setBuffering(Boolean(session.inRoom && session.state?.status === "playing" && status.buffering));
+    transport.showSync(status, session.state);
+    const debug = $("sync-debug");
+    const fmt = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : "–");
+    debug.textContent = `clock offset ${fmt(status.offsetMs)}, round trip ${fmt(status.rttMs)}, drift ${fmt(status.driftMs)}, output: ${status.mode || "–"}`;
+    updateUnlock();
+  });
+
+  // -- "Click to listen": when the browser still holds the sound back ------------------------
+  function updateUnlock() {
+    const bar = $("unlock-bar");
+    const playing = session.inRoom && session.state?.status === "playing";
+    const refused = lastStatus.locked === true || /NotAllowed/i.test(String(lastStatus.error || ""));
+    const silent = playing && !lastStatus.playing && !lastStatus.loading && !lastStatus.buffering;
+    const noGesture = navigator.userActivation ? !navigator.userActivation.hasBeenActive : true;
+    if (playing && (refused || (silent && noGesture))) lockedSince ??= Date.now();
+    else lockedSince = null;
+    bar.hidden = lockedSince === null || (!refused && Date.now() - lockedSince < 1000);
+  }
+  setInterval(updateUnlock, 500);
+  $("unlock").addEventListener("click", () => {
+    player.unlock();
+    lastStatus = { ...lastStatus, locked: false, error: null };
+    lockedSince = null;
+    $("unlock-bar").hidden = true;
+  });
+
+  // -- device offset -----------------------------------------------------------------------
+  const offset = $("device-offset");
+  offset.value = String(Math.round(player.deviceOffset() || 0));
+  offset.addEventListener("change", () => {
+    const ms = Math.max(-1000, Math.min(1000, Number(offset.value) || 0));
+    offset.value = String(ms);
+    player.setDeviceOffset(ms);
+  });
+
+  // -- keys, media session, help -----------------------------------------------------------
+  const openHelp = () => {
+    if (!help.open) help.showModal();
+  };
+  $("help-open").addEventListener("click", openHelp);
+  setupKeys({
+    inRoom: () => session.inRoom,
+    help: openHelp,
+    actions: { ...transport, focusSearch: library.focus },
+  });
+  setupMediaSession(transport);
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && socket.connected) player.resync();
+  });
+
+  // -- where the page was opened -----------------------------------------------------------
+  const direct = location.pathname.match(ROOM_PATH);
+  if (direct) {
+    const room = direct[1];
+    const token = new URLSearchParams(location.search).get("invite");
+    lobby.showDirect(room, token);
+    const name = lobby.storedName();
+    if (name) {
+      const start = async () => {
+        const reply = await join({ room, name, token });
+        if (!reply.ok) lobby.error(reply.detail || "Could not join this room.");
+      };
+      if (socket.connected) start();
+      else socket.once("connect", start);
+    } else {
+      lobby.focus();
+    }
+  } else {
+    lobby.focus();
+  }
+}
+
+main();
