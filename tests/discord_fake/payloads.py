@@ -321,12 +321,17 @@ class World:
         return self.users[name]
 
 
+# Message flags a bot may set when sending: SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS
+SENDABLE_FLAGS = (1 << 2) | EPHEMERAL | (1 << 12)
+
+
 def message(
     message_id: int,
     channel_id: int,
     author: Json,
     body: Json,
     *,
+    attachments: list[Json],
     guild_id: int | None = None,
     flags: int = 0,
     message_type: int = 0,
@@ -344,12 +349,12 @@ def message(
         "mention_everyone": False,
         "mentions": [],
         "mention_roles": [],
-        "attachments": [],
-        "embeds": body.get("embeds") or [],
+        "attachments": attachments,
+        "embeds": resolve_attachments(body.get("embeds") or [], attachments),
         "components": body.get("components") or [],
         "pinned": False,
         "type": message_type,
-        "flags": flags | (int(body.get("flags") or 0) & EPHEMERAL),
+        "flags": flags | (int(body.get("flags") or 0) & SENDABLE_FLAGS),
     }
     if guild_id is not None:
         payload["guild_id"] = str(guild_id)
@@ -358,16 +363,50 @@ def message(
     return payload
 
 
-def edit_message(current: Json, body: Json) -> Json:
+def edit_message(current: Json, body: Json, attachments: list[Json]) -> Json:
     """Apply a PATCH body: only the fields sent change (null clears), as Discord does."""
     edited = dict(current)
     for key in ("content", "embeds", "components"):
         if key in body:
             value = body[key]
             edited[key] = ("" if key == "content" else []) if value is None else value
+    edited["attachments"] = attachments
+    edited["embeds"] = resolve_attachments(edited["embeds"], attachments)
     if "flags" in body and body["flags"] is not None:
         # Only SUPPRESS_EMBEDS can change on an edit; loading and ephemeral stay as they were.
         edited["flags"] = (current["flags"] & ~(1 << 2)) | (int(body["flags"]) & (1 << 2))
     edited["flags"] &= ~LOADING
     edited["edited_timestamp"] = timestamp()
     return edited
+
+
+def attachment(attachment_id: int, channel_id: int, upload: Json, base_url: str) -> Json:
+    url = f"{base_url}/attachments/{channel_id}/{attachment_id}/{upload['filename']}"
+    return {
+        "id": str(attachment_id),
+        "filename": upload["filename"],
+        "size": upload["size"],
+        "url": url,
+        "proxy_url": url,
+        "content_type": upload["content_type"],
+        "flags": 0,
+    }
+
+
+def resolve_attachments(embeds: list[Json], attachments: list[Json]) -> list[Json]:
+    """Discord replaces `attachment://name` in an embed with the attached file's URL (and shows
+    nothing when no such file is attached)."""
+    by_name = {a["filename"]: a for a in attachments}
+    resolved = []
+    for embed in embeds:
+        embed = dict(embed)
+        for key in ("image", "thumbnail"):
+            url = (embed.get(key) or {}).get("url")
+            if isinstance(url, str) and url.startswith("attachment://"):
+                found = by_name.get(url.removeprefix("attachment://"))
+                if found is None:
+                    embed.pop(key)
+                else:
+                    embed[key] = {**embed[key], "url": found["url"], "proxy_url": found["url"]}
+        resolved.append(embed)
+    return resolved

@@ -7,7 +7,7 @@ import contextlib
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -20,7 +20,8 @@ class Request:
     method: str
     path: str  # after the API version, e.g. "/channels/123/messages"
     query: dict[str, str]
-    body: Any  # the JSON body, or None
+    body: Any  # the JSON body (of a multipart request: its payload_json), or None
+    files: list[dict[str, Any]] = field(default_factory=list)  # uploads: index, filename, size
     status: int = 0
     answer: Any = None
     at: float = 0.0  # time.monotonic() when it arrived

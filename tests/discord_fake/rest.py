@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from . import limits
 from .gateway import Gateway
@@ -29,6 +29,7 @@ from .payloads import (
     Json,
     Snowflakes,
     World,
+    attachment,
     edit_message,
     message,
 )
@@ -68,6 +69,7 @@ class Api:
         *,
         token: str,
         gateway_url: Callable[[], str],
+        base_url: Callable[[], str],
         ack_window: float,
     ) -> None:
         self.world = world
@@ -76,6 +78,7 @@ class Api:
         self._changes = changes
         self._token = token
         self._gateway_url = gateway_url
+        self._base_url = base_url
         self.ack_window = ack_window
         self.requests: list[Request] = []
         self.messages: dict[int, Json] = {}
@@ -115,9 +118,9 @@ class Api:
 
     async def handle(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        record = Request(
-            request.method, path, dict(request.query), await _body(request), at=time.monotonic()
-        )
+        at = time.monotonic()
+        body, files = await _body(request)
+        record = Request(request.method, path, dict(request.query), body, files, at=at)
         self.requests.append(record)
         status, answer = await self._answer(request, record)
         record.status, record.answer = status, answer
@@ -258,6 +261,7 @@ class Api:
             created = self._new_message(
                 int(interaction.payload["channel_id"]),
                 data,
+                record.files,
                 flags=LOADING if loading else 0,
                 extra=_from_interaction(interaction),
             )
@@ -269,7 +273,8 @@ class Api:
             target = int(interaction.payload["message"]["id"])
             interaction.original_id = target
             if kind == UPDATE_MESSAGE:
-                resource = {"type": kind, "message": await self._edit(target, data)}
+                edited = await self._edit(target, data, record.files)
+                resource = {"type": kind, "message": edited}
         elif kind == APPLICATION_COMMAND_AUTOCOMPLETE_RESULT:
             resource = {"type": kind}
         if record.query.get("with_response") not in ("1", "true", "True"):
@@ -311,8 +316,19 @@ class Api:
         problems = limits.message_errors(record.body)
         if problems:
             return invalid_form(problems)
+        original = self.messages.get(interaction.original_id or 0)
+        if original is not None and original["flags"] & LOADING:
+            # Discord turns the first follow-up after a "thinking" deferral into the response
+            # itself, visible or ephemeral as the deferral was, whatever the follow-up asked.
+            body = {k: v for k, v in record.body.items() if k != "flags"}
+            edited = await self._edit(int(original["id"]), body, record.files)
+            return (
+                (200, edited) if record.query.get("wait") in ("1", "true", "True") else (204, None)
+            )
         channel_id = int(interaction.payload["channel_id"])
-        created = self._new_message(channel_id, record.body, extra=_from_interaction(interaction))
+        created = self._new_message(
+            channel_id, record.body, record.files, extra=_from_interaction(interaction)
+        )
         interaction.followup_ids.append(int(created["id"]))
         if not created["flags"] & EPHEMERAL:
             await self._announce("MESSAGE_CREATE", created)
@@ -339,7 +355,7 @@ class Api:
         problems = limits.message_errors(record.body, edit=True)
         if problems:
             return invalid_form(problems)
-        return 200, await self._edit(mid, record.body)
+        return 200, await self._edit(mid, record.body, record.files)
 
     async def _hook_delete(self, record: Request, match: dict[str, str]) -> Answer:
         interaction = self._hook_interaction(match)
@@ -364,12 +380,17 @@ class Api:
         if self.world.guild.channel(channel_id) is None:
             return UNKNOWN_CHANNEL
         limit = int(record.query.get("limit", "50"))
+        after = int(record.query.get("after", "0"))
+        before = int(record.query.get("before", str(1 << 63)))
         found = [
             m
             for m in self.messages.values()
-            if int(m["channel_id"]) == channel_id and not m["flags"] & EPHEMERAL
+            if int(m["channel_id"]) == channel_id
+            and not m["flags"] & EPHEMERAL
+            and after < int(m["id"]) < before
         ]
-        found.sort(key=lambda m: int(m["id"]), reverse=True)
+        # Newest first, except that with `after` Discord returns the oldest ones after it.
+        found.sort(key=lambda m: int(m["id"]), reverse="after" not in record.query)
         return 200, found[:limit]
 
     async def _create_message(self, record: Request, match: dict[str, str]) -> Answer:
@@ -379,7 +400,7 @@ class Api:
         problems = limits.message_errors(record.body)
         if problems:
             return invalid_form(problems)
-        created = self._new_message(channel_id, record.body)
+        created = self._new_message(channel_id, record.body, record.files)
         await self._announce("MESSAGE_CREATE", created)
         return 200, created
 
@@ -396,7 +417,7 @@ class Api:
         problems = limits.message_errors(record.body, edit=True)
         if problems:
             return invalid_form(problems)
-        return 200, await self._edit(int(found["id"]), record.body)
+        return 200, await self._edit(int(found["id"]), record.body, record.files)
 
     async def _delete_message(self, record: Request, match: dict[str, str]) -> Answer:
         found = self._channel_message(match)
@@ -413,16 +434,27 @@ class Api:
             return None  # ephemeral messages are only reachable through their interaction
         return found
 
+    @property
+    def base_url(self) -> str:
+        return self._base_url()
+
     # -- the message store ------------------------------------------------------------------
 
     def _new_message(
-        self, channel_id: int, body: Json, *, flags: int = 0, extra: Json | None = None
+        self,
+        channel_id: int,
+        body: Json,
+        files: list[Json],
+        *,
+        flags: int = 0,
+        extra: Json | None = None,
     ) -> Json:
         created = message(
             self._ids.next(),
             channel_id,
             self.world.bot,
             body,
+            attachments=self._attachments(channel_id, body, files, []),
             guild_id=self.world.guild.id,
             flags=flags,
             message_type=CHAT_INPUT_COMMAND_MESSAGE if extra else 0,
@@ -431,8 +463,32 @@ class Api:
         self.messages[int(created["id"])] = created
         return created
 
-    async def _edit(self, message_id: int, body: Json) -> Json:
-        edited = edit_message(self.messages[message_id], body)
+    def _attachments(
+        self, channel_id: int, body: Json, files: list[Json], kept: list[Json]
+    ) -> list[Json]:
+        """The message's attachments after this request: the `attachments` list names the
+        files kept (by id) and the new uploads (by index); without it, every upload is added."""
+        uploads = {f["index"]: f for f in files}
+        if "attachments" not in body:
+            listed: list[Json] = [{"id": i} for i in uploads]
+            result = list(kept)
+        else:
+            listed, result = body["attachments"] or [], []
+        current = {a["id"]: a for a in kept}
+        for item in listed:
+            key = item.get("id")
+            if str(key) in current and not isinstance(key, int):
+                result.append(current[str(key)])
+            elif isinstance(key, int) and key in uploads:
+                result.append(attachment(self._ids.next(), channel_id, uploads[key], self.base_url))
+            elif str(key) in current:
+                result.append(current[str(key)])
+        return result
+
+    async def _edit(self, message_id: int, body: Json, files: list[Json]) -> Json:
+        current = self.messages[message_id]
+        kept = self._attachments(int(current["channel_id"]), body, files, current["attachments"])
+        edited = edit_message(current, body, kept)
         self.messages[message_id] = edited
         if not edited["flags"] & EPHEMERAL:
             await self._announce("MESSAGE_UPDATE", edited)
@@ -476,17 +532,34 @@ def _from_interaction(interaction: Interaction) -> Json:
     }
 
 
-async def _body(request: web.Request) -> Any:
+async def _body(request: web.Request) -> tuple[Any, list[Json]]:
+    """The JSON body and, for a multipart request (a message with files), the uploads."""
     if not request.can_read_body:
-        return None
+        return None, []
     if request.content_type == "multipart/form-data":
-        form = await request.post()
-        raw = form.get("payload_json")
-        return json.loads(str(raw)) if raw is not None else None
+        body: Any = None
+        files: list[Json] = []
+        async for part in await request.multipart():
+            if not isinstance(part, BodyPartReader):
+                continue
+            data = await part.read()
+            if part.name == "payload_json":
+                body = json.loads(data)
+            elif part.name and (found := re.fullmatch(r"files\[(\d+)\]", part.name)):
+                files.append(
+                    {
+                        "index": int(found[1]),
+                        "filename": part.filename or "unknown",
+                        "size": len(data),
+                        "content_type": part.headers.get("Content-Type", ""),
+                        "data": bytes(data),
+                    }
+                )
+        return body, files
     text = await request.text()
     if not text:
-        return None
+        return None, []
     try:
-        return json.loads(text)
+        return json.loads(text), []
     except ValueError:
-        return text
+        return text, []

@@ -68,6 +68,7 @@ class FakeDiscord:
             self.changes,
             token=TOKEN,
             gateway_url=lambda: self.gateway_url,
+            base_url=lambda: self.url,
             ack_window=ack_window,
         )
         self._runner: web.AppRunner | None = None
