@@ -12,22 +12,13 @@ import { localArea } from "./store.js";
 import { setupTheme } from "./theme.js";
 import { ackError, setupToasts, toast } from "./toasts.js";
 import { setupTransport } from "./transport.js";
-
-async function engine() {
-  try {
-    return await import("./sync/index.js");
-  } catch (error) {
-    console.warn("sync engine not available, using the stand-in", error);
-    return import("./player-standin.js");
-  }
-}
+import { createPlayer } from "./sync/index.js";
 
 const ROOM_PATH = /^\/r\/([a-z0-9][a-z0-9_-]{0,63})\/?$/;
 
-async function main() {
+function main() {
   setupToasts($("toasts"));
   setupTheme($("theme"));
-  const { createPlayer } = await engine();
   const socket = connect($("connection-text"));
   const player = createPlayer({ socket, storage: localArea() });
   window.__lockstepSync = player;
@@ -95,7 +86,6 @@ async function main() {
     $("room-private").hidden = !state.private;
     document.title = `${state.name} · Lockstep`;
     library.refresh();
-    request(socket, "watch_rooms", { on: false });
   }
 
   function showLobby(pushUrl) {
@@ -154,22 +144,30 @@ async function main() {
     lastStatus = status;
     session.setBuffering(Boolean(session.inRoom && session.state?.status === "playing" && status.buffering));
     transport.showSync(status, session.state);
-    const debug = $("sync-debug");
-    const fmt = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : "–");
-    debug.textContent = `clock offset ${fmt(status.offsetMs)}, round trip ${fmt(status.rttMs)}, drift ${fmt(status.driftMs)}, output: ${status.mode || "–"}`;
     updateUnlock();
   });
+
+  // What the engine measures, for the curious (and for "why does it sound late?").
+  const device = document.querySelector("details.device");
+  setInterval(() => {
+    if (!device.open) return;
+    const d = player.debug();
+    const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : "–");
+    $("sync-debug").textContent = `Output: ${d.mode || "–"}. Round trip ${ms(d.rttMs)}, drift ${ms(d.driftMs)}, corrections ${d.corrections ?? 0}.`;
+  }, 1000);
 
   // -- "Click to listen": when the browser still holds the sound back ------------------------
   function updateUnlock() {
     const bar = $("unlock-bar");
+    // The room plays, this page stays silent, and nobody has clicked or typed here yet (a
+    // direct link with a remembered name joins by itself): the browser is holding sound back.
     const playing = session.inRoom && session.state?.status === "playing";
-    const refused = lastStatus.locked === true || /NotAllowed/i.test(String(lastStatus.error || ""));
-    const silent = playing && !lastStatus.playing && !lastStatus.loading && !lastStatus.buffering;
-    const noGesture = navigator.userActivation ? !navigator.userActivation.hasBeenActive : true;
+    const refused = /NotAllowed/i.test(String(lastStatus.error || ""));
+    const noGesture = navigator.userActivation ? !navigator.userActivation.hasBeenActive : false;
+    const silent = playing && !lastStatus.playing && !lastStatus.loading;
     if (playing && (refused || (silent && noGesture))) lockedSince ??= Date.now();
     else lockedSince = null;
-    bar.hidden = lockedSince === null || (!refused && Date.now() - lockedSince < 1000);
+    bar.hidden = lockedSince === null || (!refused && Date.now() - lockedSince < 1500);
   }
   setInterval(updateUnlock, 500);
   $("unlock").addEventListener("click", () => {

@@ -43,7 +43,7 @@ export function setupLibrary({ act }) {
 
   function item(track) {
     const add = (at, label) => act(`Could not add “${track.title}”`, "queue", { action: "add", track_ids: [track.id], at }).then((reply) => {
-      if (reply?.ok) toast(`${label} “${track.title}”`);
+      if (reply?.ok) toast(`${label} “${track.title}”`, "info", 2500); // your own action: brief
     });
     const meta = [track.artist || "Unknown artist", track.album].filter(Boolean).join(" · ");
     return h(

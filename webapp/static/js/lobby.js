@@ -22,6 +22,7 @@ export function setupLobby({ onJoin }) {
     join: $("join"),
   };
   let direct = null; // {room, token} when the page was opened at /r/<room>
+  let picked = null; // {room, name}: a room chosen in the list before a display name was typed
   let busy = false;
 
   el.name.value = store.get("name", "");
@@ -39,17 +40,28 @@ export function setupLobby({ onJoin }) {
     el.room.removeAttribute("aria-invalid");
   };
   el.name.addEventListener("input", clearError);
-  el.room.addEventListener("input", clearError);
+  el.room.addEventListener("input", () => {
+    clearError();
+    if (picked && el.room.value.trim() !== picked.name) picked = null;
+  });
 
   async function submit(target) {
     if (busy) return;
     clearError();
     const name = el.name.value.trim();
+    if (!name && target) {
+      // Chosen from the list first: keep the choice, and ask for the name.
+      picked = target;
+      el.room.value = target.name;
+      el.private.checked = false;
+      return fail(`Pick a display name to join ${target.name}.`, el.name);
+    }
     if (!name) return fail("Pick a display name first.", el.name);
     if (name.length > 32) return fail("A display name is at most 32 characters.", el.name);
     let request;
     if (target) request = { room: target.room, token: target.token ?? null };
     else if (direct) request = { ...direct };
+    else if (picked) request = { room: picked.room };
     else {
       const roomName = el.room.value.trim();
       if (!roomName) return fail("Name the room to join or create.", el.room);
@@ -87,7 +99,7 @@ export function setupLobby({ onJoin }) {
         {},
         h(
           "button",
-          { type: "button", class: "room-link", "aria-label": room.name, "aria-describedby": null, onclick: () => submit({ room: room.id }) },
+          { type: "button", class: "room-link", "aria-label": room.name, "aria-describedby": null, onclick: () => submit({ room: room.id, name: room.name }) },
           h("span", { class: "room-link-name", text: room.name }),
           h("span", { class: "room-link-count badge", text: plural(room.listeners, "listener", "listeners") }),
           h("span", { class: "room-link-now muted", text: detail }),
@@ -109,6 +121,7 @@ export function setupLobby({ onJoin }) {
 
   function showLobby() {
     direct = null;
+    picked = null;
     el.title.textContent = "Listen together";
     el.lead.textContent = "Everyone in a room hears the same moment of the same track.";
     el.roomField.hidden = false;

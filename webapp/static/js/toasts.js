@@ -9,8 +9,8 @@ export function setupToasts(el) {
   region = el;
 }
 
-/** toast("Ana paused") or toast("Could not skip: ...", "error") */
-export function toast(text, kind = "info") {
+/** toast("Ana paused") or toast("Could not skip: ...", "error"); `ms` overrides how long. */
+export function toast(text, kind = "info", ms = null) {
   if (!region) return;
   const close = h(
     "button",
@@ -22,7 +22,7 @@ export function toast(text, kind = "info") {
   close.addEventListener("click", remove);
   region.append(item);
   while (region.children.length > MAX_SHOWN) region.firstElementChild.remove();
-  setTimeout(remove, kind === "error" ? 9000 : 5000);
+  setTimeout(remove, ms ?? (kind === "error" ? 9000 : 5000));
 }
 
 /** The error ack of a request, shown with the server's own explanation. */
