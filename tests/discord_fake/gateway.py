@@ -64,6 +64,7 @@ class Connection:
         self.number = number
         self.ws = ws
         self.path = path
+        self.compressed = compress  # zlib-stream frames, as the client asked
         self._compressor = zlib.compressobj() if compress else None
         self.session: Session | None = None  # set once IDENTIFY or RESUME succeeded
         self._lock = asyncio.Lock()

@@ -88,19 +88,35 @@ def base(world: World, interaction_id: int, kind: int, user_name: str, channel_i
     }
 
 
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+
+
 def command_options(
-    command: Json, values: dict[str, Any], *, focused: str | None = None
+    command: Json, path: list[str], values: dict[str, Any], *, focused: str | None = None
 ) -> list[Json]:
     """Interaction options for `values`, typed from the registered command's option list (as
-    Discord does: the client cannot send an option the command does not declare)."""
+    Discord does: its client cannot send an option the command does not declare, a value
+    outside the declared choices or bounds, or leave out a required one). `path` names the
+    subcommand group and subcommand, e.g. ["role"] for `/dj role`."""
     declared = {o["name"]: o for o in command.get("options") or []}
+    where = f"/{command['name']}"
+    if path:
+        sub = declared.get(path[0])
+        if sub is None or sub["type"] not in (SUB_COMMAND, SUB_COMMAND_GROUP):
+            raise KeyError(f"{where} has no subcommand {path[0]!r}: {sorted(declared)}")
+        inner = command_options(sub, path[1:], values, focused=focused)
+        return [{"name": sub["name"], "type": sub["type"], "options": inner}]
+    if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in declared.values()):
+        raise KeyError(f"{where} needs a subcommand: one of {sorted(declared)}")
     options: list[Json] = []
     for name, value in values.items():
         if name not in declared:
-            raise KeyError(f"/{command['name']} declares no option {name!r}: {sorted(declared)}")
-        kind = declared[name]["type"]
-        option: Json = {"name": name, "type": kind, "value": value}
-        if kind in (OPTION_USER, OPTION_CHANNEL, OPTION_ROLE, OPTION_MENTIONABLE):
+            raise KeyError(f"{where} declares no option {name!r}: {sorted(declared)}")
+        spec = declared[name]
+        if name != focused:
+            _check_value(f"{where} {name}", spec, value)
+        option: Json = {"name": name, "type": spec["type"], "value": value}
+        if spec["type"] in (OPTION_USER, OPTION_CHANNEL, OPTION_ROLE, OPTION_MENTIONABLE):
             option["value"] = str(value)
         if name == focused:
             option["focused"] = True
@@ -111,8 +127,36 @@ def command_options(
         if o.get("required") and o["name"] not in values and focused is None
     ]
     if missing:
-        raise KeyError(f"/{command['name']} needs option(s) {missing}")
+        raise KeyError(f"{where} needs option(s) {missing}")
     return options
+
+
+def _check_value(where: str, spec: Json, value: Any) -> None:
+    """What Discord's client enforces before it sends a command at all."""
+    choices = [c["value"] for c in spec.get("choices") or []]
+    if choices and value not in choices:
+        raise ValueError(f"{where}: {value!r} is not one of the choices {choices}")
+    if spec["type"] == OPTION_STRING:
+        if not isinstance(value, str):
+            raise TypeError(f"{where}: a string option needs a string, not {value!r}")
+        if not spec.get("min_length", 0) <= len(value) <= spec.get("max_length", 6000):
+            raise ValueError(f"{where}: length {len(value)} outside the declared bounds")
+    if spec["type"] in (OPTION_INTEGER, OPTION_NUMBER):
+        if spec["type"] == OPTION_INTEGER and not isinstance(value, int):
+            raise TypeError(f"{where}: an integer option needs an int, not {value!r}")
+        low, high = spec.get("min_value"), spec.get("max_value")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"{where}: {value} outside [{low}, {high}]")
+
+
+def _leaves(options: list[Json]) -> list[Json]:
+    found: list[Json] = []
+    for option in options:
+        if option["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
+            found += _leaves(option.get("options") or [])
+        else:
+            found.append(option)
+    return found
 
 
 def command_data(command: Json, options: list[Json], world: World) -> Json:
@@ -124,7 +168,7 @@ def command_data(command: Json, options: list[Json], world: World) -> Json:
     }
     if command.get("guild_id"):
         data["guild_id"] = command["guild_id"]
-    resolved = _resolved(options, world)
+    resolved = _resolved(_leaves(options), world)
     if resolved:
         data["resolved"] = resolved
     return data

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+POLL = 0.05
 
 
 @dataclass
@@ -34,7 +35,8 @@ class Request:
 
 
 class Changes:
-    """A condition the fake signals on every change; waiters re-check their predicate."""
+    """A condition the fake signals on every change (a request, a frame, a connection);
+    waiters re-check their predicate."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -55,5 +57,7 @@ class Changes:
             if remaining <= 0:
                 raise AssertionError(describe())
             self._event.clear()
+            # Woken by the fake's own changes; the short poll covers conditions on the bot's
+            # side (its state, the room service) that the fake hears nothing about.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), remaining)
+                await asyncio.wait_for(self._event.wait(), min(remaining, POLL))

@@ -532,6 +532,24 @@ def _from_interaction(interaction: Interaction) -> Json:
     }
 
 
+IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF8": "image/gif",
+}
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type of an upload from its first bytes, as Discord decides it (discord.py sends
+    every file as application/octet-stream)."""
+    for magic, mime in IMAGE_MAGIC.items():
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
 async def _body(request: web.Request) -> tuple[Any, list[Json]]:
     """The JSON body and, for a multipart request (a message with files), the uploads."""
     if not request.can_read_body:
@@ -551,7 +569,7 @@ async def _body(request: web.Request) -> tuple[Any, list[Json]]:
                         "index": int(found[1]),
                         "filename": part.filename or "unknown",
                         "size": len(data),
-                        "content_type": part.headers.get("Content-Type", ""),
+                        "content_type": sniff(bytes(data)) or part.headers.get("Content-Type", ""),
                         "data": bytes(data),
                     }
                 )

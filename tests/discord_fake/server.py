@@ -163,11 +163,13 @@ class FakeDiscord:
     async def slash(
         self, name: str, *, user: str = "alice", channel_id: int | None = None, **options: Any
     ) -> Interaction:
-        """A user runs /name with the given options (typed from the registered command)."""
-        command = self.api.command(name)
+        """A user runs /name with the given options (typed from the registered command);
+        `name` may name a subcommand: "dj role"."""
+        top, *path = name.split()
+        command = self.api.command(top)
         interaction = self._new(APPLICATION_COMMAND, user, channel_id)
         interaction.payload["data"] = command_data(
-            command, command_options(command, options), self.world
+            command, command_options(command, path, options), self.world
         )
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
@@ -183,11 +185,12 @@ class FakeDiscord:
         **options: Any,
     ) -> list[Json]:
         """A user types `value` into option `focused` of /name; returns the choices offered."""
-        command = self.api.command(name)
+        top, *path = name.split()
+        command = self.api.command(top)
         interaction = self._new(APPLICATION_COMMAND_AUTOCOMPLETE, user, channel_id)
         values = {**options, focused: value}
         interaction.payload["data"] = command_data(
-            command, command_options(command, values, focused=focused), self.world
+            command, command_options(command, path, values, focused=focused), self.world
         )
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         callback = await self.acknowledged(interaction)

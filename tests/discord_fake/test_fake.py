@@ -4,6 +4,7 @@ what the fake sends (gateway frames, REST answers) and the fake sees what discor
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,13 +12,15 @@ import discord
 import pytest
 from discord import app_commands
 
-from .gateway import IDENTIFY, RESUME
+from .gateway import HEARTBEAT, IDENTIFY, RESUME
 from .interactions import (
     CHANNEL_MESSAGE_WITH_SOURCE,
     DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
     UPDATE_MESSAGE,
 )
 from .server import TOKEN, FakeDiscord
+
+PNG = bytes.fromhex("89504e470d0a1a0a") + b"not really a picture"
 
 
 class EchoClient(discord.Client):
@@ -54,6 +57,25 @@ class EchoClient(discord.Client):
             await interaction.response.send_message("panel", ephemeral=True)
             assert isinstance(interaction.channel, discord.TextChannel)
             await interaction.channel.send("presses: 0", view=self.counter())
+
+        greet = app_commands.Group(name="greet", description="Greetings")
+
+        @greet.command(name="member", description="Greet a member")
+        async def greet_member(interaction: discord.Interaction, who: discord.Member) -> None:
+            await interaction.response.send_message(f"hello {who.name}")
+
+        self.tree.add_command(greet)
+
+        @self.tree.command(description="A picture")
+        async def cover(interaction: discord.Interaction) -> None:
+            embed = discord.Embed(title="art").set_thumbnail(url="attachment://cover.png")
+            file = discord.File(io.BytesIO(PNG), filename="cover.png")
+            await interaction.response.send_message(embed=embed, file=file)
+
+        @self.tree.command(description="Defer publicly, then answer privately")
+        async def oops(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.followup.send("meant for you only", ephemeral=True)
 
     def counter(self) -> discord.ui.View:
         view = discord.ui.View(timeout=None)
@@ -110,6 +132,11 @@ async def client(fake: FakeDiscord, request: pytest.FixtureRequest) -> AsyncIter
 async def test_ready_carries_the_guild(fake: FakeDiscord, client: EchoClient) -> None:
     identify = await fake.wait_for_frame(IDENTIFY)
     assert identify.d["token"] == TOKEN
+    assert fake.gateway.connections[0].compressed  # discord.py asks for zlib-stream
+    await fake.wait_for_frame(HEARTBEAT)  # sent at once after HELLO, and acknowledged:
+    await fake.changes.until(
+        lambda: True if client.latency < 1 else None, wait=5, describe=lambda: "no ACK"
+    )
     assert identify.d["intents"] == discord.Intents.default().value
     guild = client.get_guild(fake.world.guild.id)
     assert guild is not None and guild.name == "Listening Club"
@@ -123,7 +150,8 @@ async def test_ready_carries_the_guild(fake: FakeDiscord, client: EchoClient) ->
 async def test_synced_commands_are_recorded(fake: FakeDiscord, client: EchoClient) -> None:
     put = fake.find("PUT", rf"/applications/\d+/guilds/{fake.world.guild.id}/commands")
     assert len(put) == 1 and put[0].status == 200
-    assert sorted(c["name"] for c in put[0].body) == ["echo", "long", "panel", "slow"]
+    names = sorted(c["name"] for c in put[0].body)
+    assert names == ["cover", "echo", "greet", "long", "oops", "panel", "slow"]
 
 
 async def test_slash_command_reply(fake: FakeDiscord, client: EchoClient) -> None:
@@ -213,3 +241,26 @@ async def test_invalid_session_identifies_again(
     await fake.wait_for_frame(IDENTIFY, lambda f: f.connection == 2)
     assert fake.gateway.session is not None and fake.gateway.session is not first
     assert (await fake.reply(await fake.slash("echo", text="new")))["content"] == "you said new"
+
+
+async def test_subcommands_and_resolved_members(fake: FakeDiscord, client: EchoClient) -> None:
+    bob = int(fake.world.users["bob"]["id"])
+    reply = await fake.reply(await fake.slash("greet member", who=bob))
+    assert reply["content"] == "hello bob"
+    with pytest.raises(KeyError):
+        await fake.slash("greet", who=bob)  # Discord's client cannot run a group by itself
+
+
+async def test_uploads_become_attachments(fake: FakeDiscord, client: EchoClient) -> None:
+    reply = await fake.reply(await fake.slash("cover"))
+    [picture] = reply["attachments"]
+    assert picture["filename"] == "cover.png" and picture["content_type"] == "image/png"
+    assert reply["embeds"][0]["thumbnail"]["url"] == picture["url"]
+
+
+async def test_a_follow_up_fills_a_public_deferral(fake: FakeDiscord, client: EchoClient) -> None:
+    """Discord's pitfall: the first follow-up replaces the "thinking" message and keeps its
+    visibility, so an "ephemeral" follow-up to a public deferral is shown to everyone."""
+    reply = await fake.reply(await fake.slash("oops"))
+    assert reply["content"] == "meant for you only"
+    assert not reply["flags"] & 64
