@@ -151,6 +151,25 @@ class Guild:
     channels: list[Json]
     members: dict[int, Json]  # user id -> guild member (with its "user")
     joined_at: str = field(default_factory=timestamp)
+    voice: dict[int, int] = field(default_factory=dict)  # user id -> voice channel they are in
+
+    def voice_state(self, user_id: int, channel_id: int | None) -> Json:
+        """A VOICE_STATE_UPDATE body (channel_id None: left voice)."""
+        return {
+            "guild_id": str(self.id),
+            "channel_id": None if channel_id is None else str(channel_id),
+            "user_id": str(user_id),
+            "member": self.members[user_id],
+            "session_id": f"voice-{user_id}",
+            "deaf": False,
+            "mute": False,
+            "self_deaf": False,
+            "self_mute": False,
+            "self_stream": False,
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        }
 
     def channel(self, channel_id: int) -> Json | None:
         for channel in self.channels:
@@ -214,7 +233,10 @@ class Guild:
             "large": False,
             "unavailable": False,
             "joined_at": self.joined_at,
-            "voice_states": [],
+            "voice_states": [
+                {k: v for k, v in self.voice_state(uid, cid).items() if k != "guild_id"}
+                for uid, cid in self.voice.items()
+            ],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],

@@ -105,6 +105,7 @@ class Api:
             ("GET", hook_message, self._hook_get, False),
             ("PATCH", hook_message, self._hook_edit, False),
             ("DELETE", hook_message, self._hook_delete, False),
+            ("GET", rf"{guild}/members/(?P<user>\d+)", self._member, True),
             ("GET", channel, self._channel, True),
             ("GET", rf"{channel}/messages", self._history, True),
             ("POST", rf"{channel}/messages", self._create_message, True),
@@ -366,6 +367,12 @@ class Api:
             return UNKNOWN_MESSAGE
         await self._delete(mid)
         return 204, None
+
+    async def _member(self, record: Request, match: dict[str, str]) -> Answer:
+        if int(match["guild"]) != self.world.guild.id:
+            return error(404, 10004, "Unknown Guild")
+        found = self.world.guild.members.get(int(match["user"]))
+        return error(404, 10007, "Unknown Member") if found is None else (200, found)
 
     # -- channels and messages --------------------------------------------------------------
 

@@ -211,6 +211,22 @@ class FakeDiscord:
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
 
+    async def join_voice(self, user: str, channel_id: int | None = None) -> None:
+        """`user` joins a voice channel (the guild's one by default), as the bot hears it."""
+        user_id = int(self.world.user_named(user)["id"])
+        channel = channel_id or self.world.voice_channel_id
+        self.world.guild.voice[user_id] = channel
+        await self.gateway.dispatch(
+            "VOICE_STATE_UPDATE", self.world.guild.voice_state(user_id, channel)
+        )
+
+    async def leave_voice(self, user: str) -> None:
+        user_id = int(self.world.user_named(user)["id"])
+        self.world.guild.voice.pop(user_id, None)
+        await self.gateway.dispatch(
+            "VOICE_STATE_UPDATE", self.world.guild.voice_state(user_id, None)
+        )
+
     def _new(self, kind: int, user: str, channel_id: int | None) -> Interaction:
         interaction_id = self.ids.next()
         payload = base(

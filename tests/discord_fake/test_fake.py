@@ -264,3 +264,17 @@ async def test_a_follow_up_fills_a_public_deferral(fake: FakeDiscord, client: Ec
     reply = await fake.reply(await fake.slash("oops"))
     assert reply["content"] == "meant for you only"
     assert not reply["flags"] & 64
+
+
+async def test_voice_states_reach_the_member(fake: FakeDiscord, client: EchoClient) -> None:
+    guild = client.get_guild(fake.world.guild.id)
+    assert guild is not None
+    dana = await guild.fetch_member(int(fake.world.users["dana"]["id"]))
+    await fake.join_voice("dana")
+    await fake.changes.until(
+        lambda: True if dana.voice is not None else None,
+        wait=5,
+        describe=lambda: "dana never showed up in voice",
+    )
+    assert dana.voice is not None and dana.voice.channel is not None
+    assert dana.voice.channel.id == fake.world.voice_channel_id
