@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := ffmpeg
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run setup setup-dev system-test-deps browser-deps node-tools node-deps test check format bench-scan bench-fanout clean
+.PHONY: run setup setup-dev system-test-deps browser-deps node-tools node-deps test check format bench-scan bench-fanout bench-sync bench-sync-deps clean
 
 run: setup node-deps ## set up and start the service (web player on http://localhost:$${PORT:-8000})
 	$(VENV)/bin/lockstep run
@@ -66,6 +66,7 @@ $(NODE_STAMP): package.json package-lock.json | node-tools
 
 test: setup-dev system-test-deps browser-deps node-deps ## set up and run the whole test suite
 	$(PY) -m pytest
+	node --test tests/js/
 
 check: setup-dev ## lint, format check and strict typing
 	$(VENV)/bin/ruff check .
@@ -81,6 +82,23 @@ bench-scan: setup-dev ## index benchmark: make bench-scan N=2000
 
 bench-fanout: setup node-deps ## Socket.IO fan-out benchmark, Lockstep vs Node: make bench-fanout N=1000
 	$(PY) -m bench.fanout --n $${N:-1000} --rounds $${ROUNDS:-20}
+
+# The sync bench records two browsers through PulseAudio null sinks (parec) and correlates them.
+BENCH_SYNC_APT := pulseaudio pulseaudio-utils
+bench-sync-deps: setup-dev system-test-deps browser-deps node-deps $(VENV)/.bench-installed
+	@missing=""; for p in $(BENCH_SYNC_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.dev-installed
+	$(PIP) install -e '.[dev,bench]'
+	@touch $@
+
+bench-sync: bench-sync-deps ## output sync of two browsers, measured at the audio output: make bench-sync MODES=webaudio,element
+	$(PY) -m bench.sync --modes $${MODES:-webaudio,element}
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

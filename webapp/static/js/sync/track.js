@@ -1,0 +1,179 @@
+// One track's audio for Web Audio output: fetched once (the compressed file is small: about 1 MB a
+// minute), indexed frame by frame as it arrives, and decoded a segment (~10 s) at a time so the
+// first sound needs one short decode and memory stays bounded (decoded audio is ~21 MB a minute
+// of stereo float32; a few segments are ~15 MB whatever the track's length). Files that are not
+// MP3 are decoded whole once they have arrived.
+
+import { FrameIndex, Segments } from "./mp3.js";
+
+const KEEP_SEGMENTS = 4; // decoded segments kept per track (~40 s of audio)
+
+export class Track {
+  constructor(url, { fetch, decode, segmentFrames = 384 }) {
+    this.url = url;
+    this.fetchImpl = fetch;
+    this.decodeImpl = decode; // (ArrayBuffer) => Promise<AudioBuffer>
+    this.index = new FrameIndex();
+    this.segments = new Segments(this.index, { size: segmentFrames });
+    this.bytes = new Uint8Array(0);
+    this.length = 0;
+    this.complete = false;
+    this.error = null;
+    this.whole = null; // {buffer} for files decoded whole (not MP3)
+    this.decoded = new Map(); // segment k -> {buffer, used} | {promise}
+    this.waiters = [];
+    this.loading = null;
+  }
+
+  load() {
+    this.loading ??= this.fetchAll().catch((err) => {
+      this.error = String(err?.message ?? err);
+      this.wake();
+    });
+    return this.loading;
+  }
+
+  async fetchAll() {
+    const res = await this.fetchImpl(this.url);
+    if (!res.ok) throw new Error(`track ${this.url}: HTTP ${res.status}`);
+    const total = Number(res.headers.get("content-length")) || 0;
+    this.bytes = new Uint8Array(total || 1 << 20);
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      this.append(value);
+      this.index.push(this.bytes, this.length);
+      this.wake();
+    }
+    this.complete = true;
+    this.index.push(this.bytes, this.length, true);
+    if (this.index.invalid || !this.index.format) {
+      const copy = this.bytes.slice(0, this.length).buffer;
+      this.whole = { buffer: await this.decodeImpl(copy) };
+    }
+    this.wake();
+  }
+
+  append(chunk) {
+    if (this.length + chunk.length > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + chunk.length));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    this.bytes.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+
+  wake() {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves on the next progress (bytes, a decode finishing, an error). */
+  progress() {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  get isMp3() {
+    return !!this.index.format && !this.index.invalid;
+  }
+
+  /** Duration known from what has arrived, in seconds (null before anything is known). */
+  duration() {
+    if (this.whole) return this.whole.buffer.duration;
+    if (!this.isMp3 || !this.complete) return null;
+    return this.index.timeOfFrame(this.index.frames);
+  }
+
+  /** The segment covering track time t: {k, start, end, bufferStart}, or null if not known yet. */
+  segmentAt(t) {
+    if (this.whole) return { k: 0, start: 0, end: this.whole.buffer.duration, bufferStart: 0 };
+    if (!this.isMp3) return null;
+    const k = this.segments.at(t);
+    if (k >= this.segments.count() && this.complete) return null; // past the end
+    if (!this.segments.available(k)) return null;
+    return this.segments.range(k);
+  }
+
+  /** The segment after `seg`, or null at the end / not yet known. */
+  nextSegment(seg) {
+    if (this.whole) return null;
+    const k = seg.k + 1;
+    if (this.complete && k >= this.segments.count()) return null;
+    if (!this.segments.available(k)) return null;
+    return this.segments.range(k);
+  }
+
+  /** Track time of the first sample of a segment's decoded buffer. */
+  bufferStart(seg) {
+    return seg.bufferStart + (this.decoded.get(seg.k)?.shift ?? 0);
+  }
+
+  /** The decoded AudioBuffer of a segment if ready; starts decoding it otherwise. */
+  buffer(seg) {
+    if (this.whole) return this.whole.buffer;
+    const held = this.decoded.get(seg.k);
+    if (held?.buffer) {
+      held.used = performance_now();
+      return held.buffer;
+    }
+    if (!held) {
+      const bytes = this.index.bytesOf(this.bytes, seg.decodeFrom, seg.last).slice().buffer;
+      const entry = { promise: null, used: performance_now() };
+      entry.promise = this.decodeImpl(bytes).then(
+        (buffer) => {
+          // Decoded bit-exact with the whole file in Chromium (bench/sync checks); should a decoder
+          // drop undecodable primer frames, they are missing from the start: align by the end.
+          const expected = ((seg.last - seg.decodeFrom) * this.index.samplesPerFrame) / this.index.sampleRate;
+          entry.shift = Math.max(0, expected - buffer.duration);
+          entry.buffer = buffer;
+          this.evict();
+          this.wake();
+        },
+        (err) => {
+          this.decoded.delete(seg.k);
+          this.error = `decode failed: ${err?.message ?? err}`;
+          this.wake();
+        },
+      );
+      this.decoded.set(seg.k, entry);
+    }
+    return null;
+  }
+
+  evict() {
+    if (this.decoded.size <= KEEP_SEGMENTS) return;
+    const byAge = [...this.decoded.entries()]
+      .filter(([, e]) => e.buffer)
+      .sort((a, b) => a[1].used - b[1].used);
+    for (const [k] of byAge.slice(0, this.decoded.size - KEEP_SEGMENTS)) this.decoded.delete(k);
+  }
+
+  /** Track time ranges decoded and ready, [[start, end], ...]. */
+  ranges() {
+    if (this.whole) return [[0, this.whole.buffer.duration]];
+    const out = [];
+    for (const [k, e] of [...this.decoded.entries()].sort((a, b) => a[0] - b[0])) {
+      if (!e.buffer) continue;
+      const { start, end } = this.segments.range(k);
+      const last = out[out.length - 1];
+      if (last && Math.abs(last[1] - start) < 1e-6) last[1] = end;
+      else out.push([start, end]);
+    }
+    return out;
+  }
+
+  /** Decoded bytes held, for the memory figure in debug(). */
+  decodedBytes() {
+    let n = 0;
+    const all = this.whole ? [this.whole] : [...this.decoded.values()];
+    for (const e of all) if (e.buffer) n += e.buffer.length * e.buffer.numberOfChannels * 4;
+    return n;
+  }
+}
+
+function performance_now() {
+  return globalThis.performance?.now?.() ?? Date.now();
+}
