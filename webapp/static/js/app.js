@@ -1,6 +1,6 @@
 // The web player: wires the connection, the sync engine, the room session and the views.
 import { $ } from "./dom.js";
-import { connect, request } from "./connection.js";
+import { connect, connected, request } from "./connection.js";
 import { setupKeys } from "./keys.js";
 import { setupLibrary } from "./library.js";
 import { setupLobby } from "./lobby.js";
@@ -60,6 +60,7 @@ function main() {
   // -- joining and leaving -----------------------------------------------------------------
   async function join({ room, name, token = null, roomName = null, private: isPrivate = false }) {
     player.unlock(); // this runs inside the Join click or key press: the browser's gesture
+    await connected(socket); // a click in the first moments after the page opened waits for it
     let invite = token;
     if (isPrivate || !room) {
       const created = await request(socket, "create_room", { name: roomName || `${name}'s room`, private: isPrivate });
@@ -142,10 +143,16 @@ function main() {
   // -- the engine's status: buffering for the others, states for this listener -------------
   player.on("status", (status) => {
     lastStatus = status;
-    session.setBuffering(Boolean(session.inRoom && session.state?.status === "playing" && status.buffering));
-    transport.showSync(status, session.state);
     updateUnlock();
   });
+
+  function showStatus() {
+    const locked = !$("unlock-bar").hidden;
+    // Held back by the browser is not buffering: the others need not wait for a click.
+    const buffering = session.inRoom && session.state?.status === "playing" && lastStatus.buffering && !locked;
+    session.setBuffering(Boolean(buffering));
+    transport.showSync(lastStatus, session.state, locked);
+  }
 
   // What the engine measures, for the curious (and for "why does it sound late?").
   const device = document.querySelector("details.device");
@@ -168,6 +175,7 @@ function main() {
     if (playing && (refused || (silent && noGesture))) lockedSince ??= Date.now();
     else lockedSince = null;
     bar.hidden = lockedSince === null || (!refused && Date.now() - lockedSince < 1500);
+    showStatus();
   }
   setInterval(updateUnlock, 500);
   $("unlock").addEventListener("click", () => {
@@ -175,6 +183,7 @@ function main() {
     lastStatus = { ...lastStatus, locked: false, error: null };
     lockedSince = null;
     $("unlock-bar").hidden = true;
+    showStatus();
   });
 
   // -- device offset -----------------------------------------------------------------------

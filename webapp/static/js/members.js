@@ -18,10 +18,18 @@ export function setupMembers() {
           "li",
           { class: `member${m.buffering ? " buffering" : ""}`, "data-member": m.id, "data-buffering": String(Boolean(m.buffering)) },
           h("span", { class: "avatar", "aria-hidden": "true", text: initial(m.name) }),
-          h("span", { class: "member-name", text: m.name }),
-          m.id === me?.id ? h("span", { class: "muted you", text: "(you)" }) : null,
-          h("span", { class: `badge role-${m.role}`, text: ROLE[m.role] ?? m.role }),
-          m.buffering ? h("span", { class: "badge buffering-badge", text: "buffering" }) : null,
+          h(
+            "span",
+            { class: "member-body" },
+            h("span", { class: "member-name", text: m.name }),
+            h(
+              "span",
+              { class: "member-tags" },
+              m.id === me?.id ? h("span", { class: "muted you", text: "(you)" }) : null,
+              h("span", { class: `badge role-${m.role}`, text: ROLE[m.role] ?? m.role }),
+              m.buffering ? h("span", { class: "badge buffering-badge", text: "buffering" }) : null,
+            ),
+          ),
         ),
       ),
     );

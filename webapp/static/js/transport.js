@@ -161,10 +161,11 @@ export function setupTransport({ player, act, getState }) {
     });
   }
 
-  function showSync(s, state) {
+  function showSync(s, state, locked = false) {
     let text = "";
     if (state?.queue.current && state.status === "playing") {
-      if (s.error && !/NotAllowed/i.test(String(s.error))) text = `Playback problem: ${s.error}`;
+      if (locked) text = "The room is playing: click “Click to listen” to hear it.";
+      else if (s.error && !/NotAllowed/i.test(String(s.error))) text = `Playback problem: ${s.error}`;
       else if (s.loading) text = "Loading the track…";
       else if (s.buffering) text = "Buffering — catching up with the room…";
       else if (s.playing) text = "In sync";
@@ -172,7 +173,7 @@ export function setupTransport({ player, act, getState }) {
       text = "Loading the track…";
     }
     el.sync.textContent = text;
-    el.sync.dataset.state = s.buffering ? "buffering" : s.loading ? "loading" : s.playing ? "playing" : "idle";
+    el.sync.dataset.state = locked ? "locked" : s.buffering ? "buffering" : s.loading ? "loading" : s.playing ? "playing" : "idle";
   }
 
   setInterval(tick, 250);
