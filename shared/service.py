@@ -178,19 +178,41 @@ class RoomService:
 
     # -- changing ----------------------------------------------------------------------------
     async def open_room(
-        self, room_id: str, name: str, *, private: bool = False, policy: Policy | None = None
+        self,
+        room_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        policy: Policy | None = None,
+        keep: bool = False,
     ) -> Room:
-        """The room `room_id`, created with `name` if it does not exist yet."""
+        """The room `room_id`, created with `name` if it does not exist yet. A room opened with
+        `keep` is never closed for being empty (see `keep`)."""
         async with self._rooms_lock:
             existing = self._rooms.get(room_id)
             if existing is not None:
+                if keep and not existing.keep:
+                    return await self.keep(room_id)
                 return existing
             room = Room.create(room_id, name, self.now(), policy or self._policy, private)
+            room = replace(room, keep=keep)
             await self._save(room)
             self._rooms[room.id] = room
         self._publish(RoomOpened(room))
         log.info("room %s opened", room.id)
         return room
+
+    async def keep(self, room_id: str, on: bool = True) -> Room:
+        """Keep the room open while nobody listens (or stop keeping it): a Discord channel's room
+        must outlive its empty hours. Saved with the room; not a change listeners see, so the
+        version stays and nothing is announced."""
+        async with self._lock(room_id):
+            room = self.require(room_id)
+            if room.keep != on:
+                room = replace(room, keep=on)
+                await self._save(room)
+                self._rooms[room_id] = room
+            return room
 
     async def apply(self, room_id: str, command: Command) -> tuple[Room, tuple[Event, ...]]:
         """Apply `command`; raises DomainError (nothing changed) when the room refuses it."""

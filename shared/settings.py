@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, description="Signs invites; generated if unset")
     discord_token: SecretStr | None = None
     discord_guild_id: int | None = Field(None, gt=0)
+    discord_private_rooms: bool = Field(
+        False, description="Channel rooms are private: unlisted on the web, joined by invite"
+    )
+    discord_rate_limit: str = Field(
+        "5/5 seconds;60/minute", description="Slash commands and buttons per Discord user"
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Room policy defaults for new rooms.
@@ -72,7 +78,7 @@ class Settings(BaseSettings):
         False, description="Compress WebSocket messages (bench/fanout: slower broadcasts)"
     )
 
-    @field_validator("http_rate_limit", "connect_rate_limit")
+    @field_validator("http_rate_limit", "connect_rate_limit", "discord_rate_limit")
     @classmethod
     def _limit_syntax(cls, value: str) -> str:
         try:
@@ -157,6 +163,11 @@ class Settings(BaseSettings):
     @property
     def rooms_db(self) -> Path:
         return self.data_dir / "rooms.db"
+
+    @property
+    def discord_db(self) -> Path:
+        """The bot's own memory: which channel is which room, DJ roles, the synced commands."""
+        return self.data_dir / "discord.db"
 
     def room_policy(self) -> Policy:
         return Policy(

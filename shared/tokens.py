@@ -1,9 +1,13 @@
 """Signed tokens (itsdangerous, keyed by SECRET_KEY): a listener's identity across reconnects, and
-invites to private rooms. Both are opaque to clients and cannot be forged without the key."""
+invites to private rooms. Both are opaque to clients and cannot be forged without the key.
+
+In `shared` because the web server checks the invites that both it and the Discord bot hand out.
+"""
 
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -48,3 +52,10 @@ class Tokens:
         except BadSignature:
             return None
         return data if isinstance(data, dict) else None
+
+
+def player_url(base_url: str, room_id: str, invite: str | None = None) -> str:
+    """The web player's link for a room (`base_url` is PUBLIC_URL without a trailing slash), with
+    the invite token a private room needs."""
+    url = f"{base_url}/r/{quote(room_id)}"
+    return f"{url}?invite={invite}" if invite else url

@@ -57,6 +57,7 @@ class Room:
     version: int = 0
     empty_since: float | None = None
     next_member_seq: int = 1
+    keep: bool = False  # never closed for being empty (e.g. the room of a Discord channel)
 
     @classmethod
     def create(
@@ -95,7 +96,12 @@ class Room:
 
     def expired(self, now: float, grace: float) -> bool:
         """Empty for at least `grace` seconds: the service may forget the room."""
-        return not self.members and self.empty_since is not None and now - self.empty_since >= grace
+        return (
+            not self.keep
+            and not self.members
+            and self.empty_since is not None
+            and now - self.empty_since >= grace
+        )
 
     def can_control(self, actor: Actor) -> bool:
         return (

@@ -60,6 +60,7 @@ def to_doc(room: Room, wall_offset: float) -> dict[str, Any]:
         "version": room.version,
         "empty_since_wall": None if room.empty_since is None else room.empty_since + wall_offset,
         "next_member_seq": room.next_member_seq,
+        "keep": room.keep,
     }
 
 
@@ -97,6 +98,7 @@ def from_doc(doc: dict[str, Any], wall_offset: float) -> Room:
         version=doc["version"],
         empty_since=None if empty_since is None else empty_since - wall_offset,
         next_member_seq=doc["next_member_seq"],
+        keep=bool(doc.get("keep", False)),  # absent in documents written before it existed
     )
 
 

@@ -1,0 +1,1 @@
+"""The bot's features, one discord.py extension per module."""

@@ -1,0 +1,31 @@
+"""Fixtures for the bot tests: see bot_harness.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bot_harness import BotFactory, Harness, make_music, start_harness
+
+
+@pytest.fixture
+async def start_bot(tmp_path: Path, demo_tracks: list[Path]) -> AsyncIterator[BotFactory]:
+    """Start a bot (and its service); each call is a fresh process's worth of objects on the same
+    DATA_DIR, so calling it twice is a restart. Keyword arguments override settings."""
+    stops: list[Callable[[], Awaitable[None]]] = []
+    music = tmp_path / "music"
+    make_music(music, demo_tracks)
+
+    async def start(**overrides: Any) -> Harness:
+        return await start_harness(tmp_path, music, stops, **overrides)
+
+    yield start
+    for stop in reversed(stops):
+        await stop()
+
+
+@pytest.fixture
+async def harness(start_bot: BotFactory) -> Harness:
+    return await start_bot()
