@@ -59,6 +59,19 @@ async def test_a_room_link_serves_the_same_page_and_a_bad_one_is_404(web: Web) -
     assert bad.json()["error"] == "not_found"
 
 
+async def test_head_answers_the_headers_without_the_body(web: Web) -> None:
+    async with httpx.AsyncClient(base_url=web.url) as http:
+        page = await http.get("/")
+        head = await http.head("/")
+        script = await http.head("/static/js/app.js")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(page.content))
+    assert head.headers["content-security-policy"] == page.headers["content-security-policy"]
+    assert script.status_code == 200
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+
+
 async def test_an_unchanged_page_or_file_is_a_304(web: Web) -> None:
     async with httpx.AsyncClient(base_url=web.url) as http:
         first = await http.get("/static/js/app.js")

@@ -1,6 +1,7 @@
 // The web player: wires the connection, the sync engine, the room session and the views.
 import { $ } from "./dom.js";
-import { connect, connected, request } from "./connection.js";
+import { connected, request } from "./ack.js";
+import { connect } from "./connection.js";
 import { setupKeys } from "./keys.js";
 import { setupLibrary } from "./library.js";
 import { setupLobby } from "./lobby.js";

@@ -2,7 +2,7 @@
 // versioned updates applied in order, with a fresh snapshot on a gap (docs/protocol.md,
 // "Versions"). Also the rejoin after a reconnect, the buffering status this listener reports,
 // and the notices (toasts) about what others did.
-import { request } from "./connection.js";
+import { request } from "./ack.js";
 import { clock } from "./format.js";
 import * as store from "./store.js";
 import { ackError, toast } from "./toasts.js";

@@ -2,7 +2,8 @@
 // reconnects), in a live region so screen readers announce them too.
 import { h, icon } from "./dom.js";
 
-const MAX_SHOWN = 4;
+// On a phone, toasts cover the page: fewer at once.
+const maxShown = () => (window.matchMedia("(max-width: 480px)").matches ? 2 : 4);
 let region = null;
 
 export function setupToasts(el) {
@@ -21,7 +22,7 @@ export function toast(text, kind = "info", ms = null) {
   const remove = () => item.remove();
   close.addEventListener("click", remove);
   region.append(item);
-  while (region.children.length > MAX_SHOWN) region.firstElementChild.remove();
+  while (region.children.length > maxShown()) region.firstElementChild.remove();
   setTimeout(remove, ms ?? (kind === "error" ? 9000 : 5000));
 }
 
