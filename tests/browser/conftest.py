@@ -10,11 +10,13 @@ only sends silence to the sound card.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from playwright.async_api import (
@@ -45,6 +47,8 @@ CHROMIUM_ARGS = [
 WAIT_MS = 10_000  # generous: two cores shared with a server and two pages
 
 expect.set_options(timeout=WAIT_MS)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -116,6 +120,9 @@ async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
         page.on("pageerror", lambda error: tab.errors.append(str(error)))
         page.on("console", on_console)
         await page.goto(url)
+        # The page is usable once it is connected (the indicator says so); typing sooner can
+        # race the script that fills in the remembered name.
+        await expect(page.locator("body")).to_have_attribute("data-connection", "connected")
         return tab
 
     yield open_
@@ -136,3 +143,58 @@ async def shot(tab: Tab, name: str) -> None:
 def named(text: str) -> re.Pattern[str]:
     """An accessible name that is exactly `text`, whatever the case."""
     return re.compile(f"^{re.escape(text)}$", re.IGNORECASE)
+
+
+async def join(tab: Tab, name: str, room: str | None = None, *, private: bool = False) -> None:
+    """Join as a user does: type the display name (and, in the lobby, the room name), press
+    Join, and wait until the room's heading is shown."""
+    page = tab.page
+    await page.get_by_role("textbox", name="Display name").fill(name)
+    if room is not None:
+        await page.get_by_role("textbox", name="Room name").fill(room)
+    if private:
+        await page.get_by_role("checkbox", name="Private room").check()
+    await page.get_by_role("button", name="Join").click()
+    await expect(page.locator("#room")).to_be_visible()
+    if room is not None:
+        await expect(page.get_by_role("heading", level=1)).to_have_text(named(room))
+
+
+# What the audio output plays now (s), read in the page together with the wall clock. Both
+# pages run in one browser process on one machine, so the wall clock is shared and the
+# difference of `output - wall` between two pages is the offset between what they play.
+_SAMPLE = """() => {
+    const wall = (performance.timeOrigin + performance.now()) / 1000;
+    const d = window.__lockstepSync.debug();
+    return { wall, output: d.outputPosition, position: d.position, serverNow: d.serverNow,
+             mode: d.mode,
+             offsetMs: d.offsetMs, rttMs: d.rttMs, driftMs: d.driftMs, seeks: d.seeks,
+             corrections: d.corrections, entry: d.entry };
+}"""
+
+
+async def sample(tab: Tab) -> dict[str, Any]:
+    result: dict[str, Any] = await tab.page.evaluate(_SAMPLE)
+    return result
+
+
+async def output_offset_ms(a: Tab, b: Tab) -> float:
+    """How far page a's audio output is ahead of page b's, in ms, while both play."""
+    first, second = await sample(a), await sample(b)
+    assert first["output"] is not None and second["output"] is not None, (first, second)
+    return 1000 * ((first["output"] - first["wall"]) - (second["output"] - second["wall"]))
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], what: str = ""
+) -> T:
+    """Poll `probe` until `check` holds of its value (as `expect` does for locators), for
+    values read with JavaScript."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or 'condition'} never held; last value: {value!r}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,244 @@
+"""Two listeners in one room, each in their own page: what one does, the other sees and hears,
+and both play the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from typing import Any
+
+import httpx
+from playwright.async_api import Locator, Page, expect
+
+from .conftest import OpenTab, Tab, Web, eventually, join, named, output_offset_ms, sample, shot
+
+UPCOMING_IDS = "items => items.filter(i => !i.ariaCurrent).map(i => i.dataset.entry)"
+IN_STEP_MS = 30.0  # the issue's bound for this test; bench/sync measures the real figure
+
+
+async def two_listeners(web: Web, open_tab: OpenTab) -> tuple[Tab, Tab]:
+    ana = await open_tab(web.url)
+    await join(ana, "Ana", "party")
+    bo = await open_tab(f"{web.url}/r/party")
+    await join(bo, "Bo")
+    await expect(bo.page.get_by_role("heading", level=1)).to_have_text(named("party"))
+    for tab in (ana, bo):
+        members = tab.page.get_by_role("list", name="Listeners").get_by_role("listitem")
+        await expect(members).to_have_count(2)
+    return ana, bo
+
+
+async def add_to_queue(page: Page, title: str) -> None:
+    await page.get_by_role("button", name=f"Add {title} to queue").click()
+
+
+def now_title(page: Page) -> Locator:
+    return page.locator("#now-title")
+
+
+async def seek_value(page: Page) -> float:
+    value = await page.get_by_role("slider", name="Seek").get_attribute("aria-valuenow")
+    if value is None:
+        value = await page.get_by_role("slider", name="Seek").input_value()
+    return float(value)
+
+
+async def expect_playing(tab: Tab) -> None:
+    await expect(tab.page.locator("main")).to_have_attribute("data-status", "playing")
+    await expect(tab.page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+
+
+async def expect_paused(tab: Tab) -> None:
+    await expect(tab.page.locator("main")).to_have_attribute("data-status", "paused")
+    await expect(tab.page.get_by_role("button", name="Play", exact=True)).to_be_visible()
+
+
+async def settled_offsets(a: Tab, b: Tab, *, samples: int = 12) -> list[float]:
+    """Offsets between the two outputs (ms), sampled over about a second, once both are out of
+    their catch-up phase: the first samples after a change may still be converging."""
+    await playing_output(a)
+    await playing_output(b)
+    deadline = asyncio.get_running_loop().time() + 8
+    while True:
+        offset = await output_offset_ms(a, b)
+        if abs(offset) < IN_STEP_MS or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    offsets = []
+    for _ in range(samples):
+        offsets.append(await output_offset_ms(a, b))
+        await asyncio.sleep(0.08)
+    return offsets
+
+
+async def assert_in_step(a: Tab, b: Tab) -> None:
+    offsets = await settled_offsets(a, b)
+    worst = max(abs(o) for o in offsets)
+    print(f"output offsets (ms): {[round(o, 2) for o in offsets]}")  # shown with -s
+    assert worst < IN_STEP_MS, (
+        f"outputs apart by up to {worst:.1f} ms (median {statistics.median(offsets):.1f}): "
+        f"{await sample(a)} vs {await sample(b)}"
+    )
+
+
+async def playing_output(tab: Tab) -> dict[str, Any]:
+    """Wait until the page's audio output plays something (the track may still be loading)."""
+    return await eventually(
+        lambda: sample(tab), lambda s: s["output"] is not None, "audio output playing"
+    )
+
+
+async def assert_audio_advances(tab: Tab) -> None:
+    """The audio output itself moves on (a muted headless page still plays)."""
+    before = await playing_output(tab)
+    await asyncio.sleep(0.5)
+    after = await sample(tab)
+    moved = after["output"] - before["output"]
+    elapsed = after["wall"] - before["wall"]
+    assert abs(moved - elapsed) < 0.05, (before, after)
+
+
+async def test_transport_in_one_page_plays_in_step_in_the_other(
+    web: Web, open_tab: OpenTab
+) -> None:
+    ana, bo = await two_listeners(web, open_tab)
+    await add_to_queue(ana.page, "Morning Light")
+    await add_to_queue(ana.page, "Night Drive")
+
+    # Queuing into a quiet room starts it (autoplay): both play the first track, in step.
+    for tab in (ana, bo):
+        await expect_playing(tab)
+        await expect(now_title(tab.page)).to_have_text("Morning Light")
+    await assert_audio_advances(bo)
+    await assert_in_step(ana, bo)
+    await shot(ana, "room-playing")
+
+    # Pause in Bo's page: Ana's stops at the same position.
+    await bo.page.get_by_role("button", name="Pause", exact=True).click()
+    for tab in (ana, bo):
+        await expect_paused(tab)
+
+    async def both_positions() -> tuple[float, float]:
+        return (await sample(ana))["position"], (await sample(bo))["position"]
+
+    # The pause takes effect at the server time it carries, a moment later, for both at once.
+    await eventually(both_positions, lambda at: abs(at[0] - at[1]) < 0.001, "the same pause point")
+
+    # Seek in Ana's page (the seek bar, as a user drags it): Bo's bar jumps there too.
+    await ana.page.get_by_role("slider", name="Seek").fill("20")
+    await eventually(
+        lambda: seek_value(bo.page), lambda v: abs(v - 20) < 0.5, "Bo's seek bar at 20 s"
+    )
+    assert abs((await sample(bo))["position"] - 20) < 0.5
+
+    # Resume in Bo's page: both play on from 20 s, in step.
+    await bo.page.get_by_role("button", name="Play", exact=True).click()
+    for tab in (ana, bo):
+        await expect_playing(tab)
+    assert 20 <= (await sample(ana))["position"] < 25
+    await assert_in_step(ana, bo)
+
+    # Skip in Bo's page: Ana's moves to the next track, and they stay in step.
+    await bo.page.get_by_role("button", name="Skip").click()
+    for tab in (ana, bo):
+        await expect(now_title(tab.page)).to_have_text("Night Drive")
+        await expect_playing(tab)
+    await eventually(lambda: sample(ana), lambda s: s["position"] < 5, "Night Drive from its start")
+    await assert_in_step(ana, bo)
+
+    # Previous in Ana's page (early in the track): back to the first track in both.
+    await ana.page.get_by_role("button", name="Previous").click()
+    for tab in (ana, bo):
+        await expect(now_title(tab.page)).to_have_text("Morning Light")
+    await assert_in_step(ana, bo)
+
+
+async def test_queue_changes_in_one_page_show_in_the_other(web: Web, open_tab: OpenTab) -> None:
+    ana, bo = await two_listeners(web, open_tab)
+    for title in ("Morning Light", "Night Drive", "Slow Tide"):
+        await add_to_queue(ana.page, title)
+    queue = bo.page.get_by_role("list", name="Queue").get_by_role("listitem")
+    await expect(queue.filter(has_text="Night Drive")).to_contain_text("added by Ana")
+    await expect(queue.filter(has_text="Slow Tide")).to_be_visible()
+
+    # Bo moves Slow Tide up: Ana's queue shows the new order.
+    await bo.page.get_by_role("button", name="Move Slow Tide up").click()
+    ana_queue = ana.page.get_by_role("list", name="Queue").get_by_role("listitem")
+    await in_order(ana_queue, ["Slow Tide", "Night Drive"])
+
+    # Ana removes Night Drive: it leaves Bo's queue.
+    await ana.page.get_by_role("button", name="Remove Night Drive").click()
+    await expect(queue.filter(has_text="Night Drive")).to_have_count(0)
+    await expect(queue.filter(has_text="Slow Tide")).to_have_count(1)
+
+    # "Play next" from Bo's library puts the track first in Ana's upcoming list.
+    await bo.page.get_by_role("button", name="Play Night Drive next").click()
+    await in_order(ana_queue, ["Night Drive", "Slow Tide"])
+    await shot(bo, "room-queue")
+
+    # Repeat and shuffle: the same setting and the same new order in both pages.
+    await ana.page.get_by_role("combobox", name="Repeat").select_option("all")
+    await expect(bo.page.get_by_role("combobox", name="Repeat")).to_have_value("all")
+    await bo.page.get_by_role("button", name="Shuffle").click()
+    await expect(ana.page.get_by_role("log", name="Notifications")).to_contain_text("shuffled")
+    async with httpx.AsyncClient() as http:
+        room = (await http.get(f"{web.url}/api/rooms/party")).json()
+    shuffled = [entry["id"] for entry in room["queue"]["upcoming"]]
+    for items in (ana_queue, queue):
+        await eventually(
+            lambda items=items: items.evaluate_all(UPCOMING_IDS),
+            lambda ids: ids == shuffled,
+            "the server's shuffled order",
+        )
+
+    # Clear in Bo's page empties Ana's upcoming list; the current track plays on.
+    await bo.page.get_by_role("button", name="Clear queue").click()
+    await expect(ana_queue.filter(has_text="Slow Tide")).to_have_count(0)
+    await expect(now_title(ana.page)).to_have_text("Morning Light")
+    await expect_playing(ana)
+
+
+async def in_order(items: Locator, titles: list[str]) -> None:
+    """Wait until the titles appear in this order among the list's items."""
+
+    def ordered(texts: list[str]) -> bool:
+        return [title for text in texts for title in titles if title in text] == titles
+
+    await eventually(items.all_inner_texts, ordered, f"queue order {titles}")
+
+
+async def test_a_listener_joining_mid_track_plays_in_step_and_the_system_shows_the_track(
+    web: Web, open_tab: OpenTab
+) -> None:
+    ana = await open_tab(web.url)
+    await join(ana, "Ana", "party")
+    await add_to_queue(ana.page, "Night Drive")
+    await expect_playing(ana)
+    await eventually(lambda: sample(ana), lambda s: (s["position"] or 0) > 2, "Night Drive 2 s in")
+
+    bo = await open_tab(f"{web.url}/r/party")
+    await join(bo, "Bo")
+    await expect_playing(bo)
+    await assert_in_step(ana, bo)
+    assert (await sample(bo))["position"] > 2  # in step mid-track, not from the start
+
+    for tab in (ana, bo):
+        await eventually(
+            lambda tab=tab: tab.page.evaluate("navigator.mediaSession.metadata?.title ?? null"),
+            lambda title: title == "Night Drive",
+            "the media session's title",
+        )
+        artist = await tab.page.evaluate("navigator.mediaSession.metadata.artist")
+        assert artist == "Neon Harbour"
+        artwork = await tab.page.evaluate("navigator.mediaSession.metadata.artwork[0].src")
+        assert artwork.startswith(web.url), artwork
+        state = await tab.page.evaluate("navigator.mediaSession.playbackState")
+        assert state == "playing"
+
+    # Pausing shows in the system's controls too.
+    await bo.page.get_by_role("button", name="Pause", exact=True).click()
+    await eventually(
+        lambda: ana.page.evaluate("navigator.mediaSession.playbackState"),
+        lambda state: state == "paused",
+        "the media session paused",
+    )
