@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +41,6 @@ DOCUMENTED_COMMANDS = {
 }
 NOW_PLAYING_PREFIX = "lockstep:np:"  # the now-playing buttons' custom ids
 EPHEMERAL = 64
-needs_now_playing = pytest.mark.skipif(
-    importlib.util.find_spec("bot.cogs.nowplaying") is None,
-    reason="the now-playing extension (bot/cogs/nowplaying.py) is not in this tree yet",
-)
 
 
 class Bot:
@@ -242,7 +237,6 @@ async def test_discord_and_the_browser_drive_one_room_and_the_bot_resumes(
     assert all(i.callback is not None for i in fake.api.interactions.values())
 
 
-@needs_now_playing
 async def test_the_now_playing_message_follows_the_browser(running: Running) -> None:
     fake, web = running.fake, running.web
     channel_id = fake.world.text_channel_id
@@ -315,7 +309,6 @@ async def test_a_restarted_bot_keeps_its_commands_and_rooms(running: Running) ->
     assert fake.refused() == [], fake.refused()
 
 
-@needs_now_playing
 async def test_now_playing_buttons_work_after_a_restart(running: Running) -> None:
     fake, web = running.fake, running.web
     channel_id = fake.world.text_channel_id
