@@ -15,6 +15,37 @@ export function setupQueue({ act }) {
   clear.addEventListener("click", () => act("Could not clear the queue", "queue", { action: "clear" }));
   repeat.addEventListener("change", () => act("Could not set repeat", "queue", { action: "repeat", mode: repeat.value }));
 
+  // Dragging an upcoming entry onto another moves it there (the buttons do the same by keyboard).
+  let dragged = null;
+  list.addEventListener("dragstart", (event) => {
+    const li = event.target.closest?.("li[data-index]");
+    if (!li) return;
+    dragged = li.dataset.entry;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged);
+    li.classList.add("dragging");
+  });
+  list.addEventListener("dragend", () => {
+    dragged = null;
+    for (const li of list.querySelectorAll(".dragging, .drop-target")) li.classList.remove("dragging", "drop-target");
+  });
+  list.addEventListener("dragover", (event) => {
+    const li = event.target.closest?.("li[data-index]");
+    if (!dragged || !li) return;
+    event.preventDefault();
+    for (const other of list.querySelectorAll(".drop-target")) if (other !== li) other.classList.remove("drop-target");
+    li.classList.add("drop-target");
+  });
+  list.addEventListener("drop", (event) => {
+    const li = event.target.closest?.("li[data-index]");
+    if (!dragged || !li) return;
+    event.preventDefault();
+    const to = Number(li.dataset.index);
+    const entryId = dragged;
+    dragged = null;
+    if (li.dataset.entry !== entryId) act("Could not move it", "queue", { action: "move", entry_id: entryId, to });
+  });
+
   function item(entry, index, count, current) {
     const actions = h("div", { class: "track-actions" });
     if (!current) {
@@ -40,6 +71,8 @@ export function setupQueue({ act }) {
         class: `track${current ? " current" : ""}${entry.available === false ? " unavailable" : ""}`,
         "aria-current": current ? "true" : null,
         "data-entry": entry.id,
+        "data-index": current ? null : index,
+        draggable: current ? null : "true",
       },
       h("img", { class: "thumb", src: entry.cover_url, alt: "", width: 40, height: 40, loading: "lazy" }),
       h(
