@@ -144,6 +144,12 @@ class LockstepBot(commands.AutoShardedBot):
     async def on_disconnect(self) -> None:
         self.context.on_connection(False)
 
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.context.on_connection(True)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.context.on_connection(True)
+
     # -- what cogs and views share -----------------------------------------------------------
     def dj_role(self, guild_id: int) -> int | None:
         return self._dj_roles.get(guild_id)

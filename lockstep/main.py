@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import uvicorn
 import uvloop
@@ -24,6 +25,9 @@ from shared.settings import Settings, SettingsError, load_settings
 from shared.store import SQLiteRoomStore
 from webapp import AppContext, WebServer
 from webapp.server import server_config
+
+if TYPE_CHECKING:
+    from bot import LockstepBot
 
 log = logging.getLogger("lockstep")
 
@@ -91,6 +95,7 @@ async def serve(settings: Settings) -> None:
     scheduler = None
     web: WebServer | None = None
     initial: asyncio.Task[None] | None = None
+    discord_bot: DiscordBot | None = None
     try:
         await service.start()
         settings.secret()  # created now, so a read-only DATA_DIR fails at start, not later
@@ -107,6 +112,8 @@ async def serve(settings: Settings) -> None:
         context = AppContext(settings, service, catalog, store, package_version())
         web = WebServer(context)
         await web.start()
+        if settings.discord_token is not None:
+            discord_bot = DiscordBot.start(settings, service, catalog, context)
         config = server_config(web.asgi, settings)
         log.info(
             "Lockstep %s on http://%s:%d (links use %s)",
@@ -122,6 +129,8 @@ async def serve(settings: Settings) -> None:
             loop.add_signal_handler(sig, server.request_exit)
         await server.serve()
     finally:
+        if discord_bot is not None:
+            await discord_bot.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if web is not None:
@@ -132,6 +141,45 @@ async def serve(settings: Settings) -> None:
         await service.stop()
         await store.close()
         library.close()
+
+
+class DiscordBot:
+    """The bot on the web server's event loop: `bot.start(token)` as a task, so a Discord outage or
+    a refused token never stops the web player. discord.py reconnects (and resumes) by itself."""
+
+    def __init__(self, bot: LockstepBot, task: asyncio.Task[None]) -> None:
+        self.bot, self.task = bot, task
+
+    @classmethod
+    def start(
+        cls, settings: Settings, service: RoomService, catalog: Catalog, context: AppContext
+    ) -> DiscordBot:
+        from bot import BotContext, LockstepBot  # discord.py is only imported when it is used
+
+        def connected(up: bool) -> None:
+            context.bot_connected = up  # /health reports it
+
+        bot = LockstepBot(BotContext.build(settings, service, catalog, connected))
+        assert settings.discord_token is not None
+        token = settings.discord_token.get_secret_value()
+        return cls(bot, asyncio.create_task(cls._run(bot, token), name="discord-bot"))
+
+    @staticmethod
+    async def _run(bot: LockstepBot, token: str) -> None:
+        import discord
+
+        try:
+            await bot.start(token)
+        except discord.LoginFailure:
+            log.error("Discord refused DISCORD_TOKEN: running the web player only")
+        except Exception:
+            log.exception("the Discord bot stopped; the web player keeps running")
+        finally:
+            await bot.close()
+
+    async def stop(self) -> None:
+        await self.bot.close()
+        await asyncio.gather(self.task, return_exceptions=True)
 
 
 async def initial_scan(catalog: Catalog, settings: Settings) -> None:

@@ -28,4 +28,5 @@ async def start_bot(tmp_path: Path, demo_tracks: list[Path]) -> AsyncIterator[Bo
 
 @pytest.fixture
 async def harness(start_bot: BotFactory) -> Harness:
-    return await start_bot()
+    """A bot with the per-user rate limit out of the way (one test checks it on its own)."""
+    return await start_bot(discord_rate_limit="1000/second")

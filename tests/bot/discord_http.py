@@ -48,6 +48,15 @@ class Call:
     path: str  # the route template, e.g. /channels/{channel_id}/messages
     url: str
     json: Any
+    response: Any = None  # what the fake answered
+
+    @property
+    def posted(self) -> dict[str, Any]:
+        """The message Discord made of this call (for pressing its buttons afterwards)."""
+        answer = self.response
+        if isinstance(answer, dict) and "resource" in answer:
+            return dict(answer["resource"]["message"])
+        return dict(answer)
 
     @property
     def flags(self) -> int:
@@ -154,7 +163,8 @@ class RecordingHTTP(HTTPClient):
             body = _body(None, form)
         call = Call(route.method, route.path, route.url, body)
         self.recorder.record(call)
-        return self.answer(call, route)
+        call.response = self.answer(call, route)
+        return call.response
 
     def answer(self, call: Call, route: Route) -> Any:
         path, method = call.path, call.method
@@ -220,6 +230,10 @@ class RecordingWebhooks(AsyncWebhookAdapter):
         body = _body(payload, multipart)
         call = Call(route.method, route.path, route.url, body)
         self.recorder.record(call)
+        call.response = self.answer(call, route, body)
+        return call.response
+
+    def answer(self, call: Call, route: Route, body: Any) -> Any:
         if call.path.endswith("/callback"):
             data = body.get("data") or {}
             kind = int(body["type"])
