@@ -35,6 +35,7 @@ class Harness:
     service: RoomService
     catalog: Catalog
     library: Library
+    store: SQLiteRoomStore
     settings: Settings
     recorder: Recorder
     webhooks: RecordingWebhooks
@@ -136,5 +137,5 @@ async def start_harness(
 
     stops.append(stop)
     return Harness(
-        bot, service, catalog, library, settings, recorder, webhooks, http, connected, stop
+        bot, service, catalog, library, store, settings, recorder, webhooks, http, connected, stop
     )
