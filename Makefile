@@ -71,7 +71,7 @@ test: setup-dev system-test-deps browser-deps node-deps ## set up and run the wh
 check: setup-dev ## lint, format check and strict typing
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy --strict shared webapp lockstep
+	$(VENV)/bin/mypy --strict shared webapp bot lockstep
 
 format: setup-dev
 	$(VENV)/bin/ruff check --fix .
