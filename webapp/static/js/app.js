@@ -32,7 +32,7 @@ function main() {
 
   const transport = setupTransport({ player, act, getState: () => session.state });
   const queue = setupQueue({ act });
-  const members = setupMembers();
+  const members = setupMembers({ act });
   const library = setupLibrary({ act });
   const lobby = setupLobby({ onJoin: join });
   const help = $("help");

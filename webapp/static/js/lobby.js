@@ -107,6 +107,7 @@ export function setupLobby({ onJoin }) {
       );
     });
     fill(el.rooms, items);
+    el.roomsEmpty.textContent = "No public rooms yet. Name one and press Join to start a party.";
     el.roomsEmpty.hidden = items.length > 0;
   }
 
