@@ -112,9 +112,9 @@ class Realtime:
         self._in_room: dict[str, set[str]] = defaultdict(set)  # room id -> sids
         self._present: dict[tuple[str, str], set[str]] = {}  # (room, user) -> sids
         self._leaving: dict[tuple[str, str], asyncio.TimerHandle] = {}
-        # (room, user) -> the member's connections whose player says it is buffering. Ephemeral
+        # room -> user -> the member's connections whose player says it is buffering. Ephemeral
         # and per connection: a tab that drops stops counting, whatever it last said.
-        self._buffering: dict[tuple[str, str], set[str]] = {}
+        self._buffering: dict[str, dict[str, set[str]]] = {}
         self.available = context.catalog.available
         self.announcer = Announcer(
             self.sio,
@@ -470,24 +470,25 @@ class Realtime:
     # -- listener status (ephemeral: the hub's, not the room's) ---------------------------------
     def buffering_in(self, room_id: str) -> frozenset[str]:
         """Ids of the members of `room_id` whose audio is held up right now."""
-        return frozenset(user for (room, user), sids in self._buffering.items() if room == room_id)
+        return frozenset(self._buffering.get(room_id, ()))
 
     def _state(self, room: Room) -> dict[str, Any]:
         return room_state(room, self.service.now(), self.available, self.buffering_in(room.id))
 
     def _set_buffering(self, room_id: str, user_id: str, sid: str, buffering: bool) -> bool:
         """Record one connection's status; announce when the member's status changes."""
-        key = (room_id, user_id)
-        sids = self._buffering.get(key, set())
+        members = self._buffering.setdefault(room_id, {})
+        sids = members.setdefault(user_id, set())
         before = bool(sids)
         if buffering:
             sids.add(sid)
-            self._buffering[key] = sids
         else:
             sids.discard(sid)
-            if not sids:
-                self._buffering.pop(key, None)
         after = bool(sids)
+        if not sids:
+            del members[user_id]
+            if not members:
+                del self._buffering[room_id]
         if before != after:
             room = self.service.get(room_id)
             member = room.member(user_id) if room else None
