@@ -274,9 +274,8 @@ class Bench:
             result.marks.append(("(right left)", time.monotonic()))
             await asyncio.sleep(2)
             rejoin = asyncio.create_task(self.open(b, kind, room, mode))
-            await asyncio.sleep(0.05)
-            result.rejoin_open = b.opened_at
             await rejoin
+            result.rejoin_open = b.opened_at
             await asyncio.sleep(8)
             await command("skip", action="skip")
             await asyncio.sleep(6)
@@ -307,24 +306,26 @@ def pct(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
+HOLD_S = 1.0  # in step for this long (or until the next command) counts as settled
+
+
 def settle(windows: list[Window], start: float, end: float, expect_sound: bool) -> float | None:
-    """Seconds after `start` from which every window up to `end` is in step (both playing within
-    IN_STEP_MS, or both silent when the command silences the room)."""
-    span = [w for w in windows if start - 0.5 <= w.t < end]
-    ok_from: float | None = None
-    for w in span:
-        good = (
-            (w.kind == "both" and abs(w.offset_ms or 0) <= IN_STEP_MS)
-            if expect_sound
-            else w.kind == "silent"
-        )
-        if not good:
-            ok_from = None
-        elif ok_from is None:
-            ok_from = w.t
-    if ok_from is None:
-        return None
-    return max(0.0, ok_from - start)
+    """Seconds after `start` until the outputs are in step (both playing within IN_STEP_MS, or
+    both silent when the command silences the room) and stay so for HOLD_S or until `end`."""
+    span = [w for w in windows if start - 0.05 <= w.t < end]
+
+    def good(w: Window) -> bool:
+        if not expect_sound:
+            return w.kind == "silent"
+        return w.kind == "both" and abs(w.offset_ms or 0) <= IN_STEP_MS
+
+    for i, w in enumerate(span):
+        if not good(w):
+            continue
+        hold = [x for x in span[i:] if x.t < min(w.t + HOLD_S, end)]
+        if all(good(x) for x in hold):
+            return max(0.0, w.t - start)
+    return None
 
 
 @dataclass
@@ -333,7 +334,8 @@ class Phase:
     start: float
     end: float
     settle_s: float | None
-    offsets: list[float]  # signed offsets (ms) of in-step windows after settling
+    offsets: list[float]  # signed offsets (ms) of the windows after settling, glitches included
+    dropouts: int = 0  # windows after settling where only one of the two outputs sounded
 
 
 def analyse(run: Run) -> tuple[list[Phase], dict[str, Any]]:
@@ -347,14 +349,13 @@ def analyse(run: Run) -> tuple[list[Phase], dict[str, Any]]:
             phases.append(Phase(label, at, end, None, []))
             continue
         s = settle(run.windows, at, end, sound)
-        vals = []
+        vals: list[float] = []
+        drops = 0
         if s is not None and sound:
-            vals = [
-                w.offset_ms
-                for w in run.windows
-                if at + s <= w.t < end and w.kind == "both" and w.offset_ms is not None
-            ]
-        phases.append(Phase(label, at, end, s, vals))
+            after = [w for w in run.windows if at + s <= w.t < end]
+            vals = [w.offset_ms for w in after if w.offset_ms is not None]
+            drops = sum(w.kind in ("left", "right") for w in after)
+        phases.append(Phase(label, at, end, s, vals, drops))
     summary: dict[str, Any] = {}
     # The late joiner: from opening the page to in step until the next command.
     if run.rejoin_open is not None:
@@ -427,7 +428,10 @@ def report(runs: list[tuple[Run, list[Phase], dict[str, Any]]]) -> str:
     for run, phases, s in runs:
         load = f"loadavg {run.load[0]:.2f} -> {run.load[1]:.2f}"
         lines.append(f"\nmode {run.mode} (page: {run.page_kind}; {load})")
-        head = f"{'command':<13}{'settle s':>9}{'median ms':>11}{'p95 ms':>9}{'windows':>9}"
+        head = (
+            f"{'command':<13}{'settle s':>9}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}"
+            f"{'windows':>9}{'>5 ms':>7}{'dropouts':>10}"
+        )
         lines.append(f"  {head}")
         for p in phases:
             if p.label == "(right left)":
@@ -435,7 +439,8 @@ def report(runs: list[tuple[Run, list[Phase], dict[str, Any]]]) -> str:
             absv = [abs(v) for v in p.offsets]
             lines.append(
                 f"  {p.label:<13}{fmt(p.settle_s):>9}{fmt(pct(absv, 50)):>11}"
-                f"{fmt(pct(absv, 95)):>9}{len(absv):>9}"
+                f"{fmt(pct(absv, 95)):>9}{fmt(max(absv, default=None)):>9}{len(absv):>9}"
+                f"{sum(v > IN_STEP_MS for v in absv):>7}{p.dropouts:>10}"
             )
         lines.append(
             f"  settled, all commands: median {fmt(s['median_ms'])} ms, p95 {fmt(s['p95_ms'])} ms,"
@@ -457,6 +462,18 @@ def report(runs: list[tuple[Run, list[Phase], dict[str, Any]]]) -> str:
             mem = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in run.memory.items())
             lines.append(f"  audio held by the engine at the end: {mem}")
     return "\n".join(lines)
+
+
+def reanalyse(path: Path) -> int:
+    """Print the report of a saved run again (after changing the analysis)."""
+    results = []
+    for r in json.loads(path.read_text()):
+        run = Run(r["mode"], r["page"], [tuple(m) for m in r["marks"]], r["rejoin_open"])
+        run.windows = [Window(*w) for w in r["windows"]]
+        run.debug, run.load, run.memory = r["debug"], tuple(r["load"]), r.get("memory", {})
+        results.append((run, *analyse(run)))
+    print(report(results))
+    return 0
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -498,6 +515,7 @@ async def main_async(args: argparse.Namespace) -> int:
                     "mode": r.mode,
                     "page": r.page_kind,
                     "load": r.load,
+                    "memory": r.memory,
                     "summary": s,
                     "marks": r.marks,
                     "rejoin_open": r.rejoin_open,
@@ -521,7 +539,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", default="webaudio,element")
     parser.add_argument("--page", choices=("auto", "real", "harness"), default="auto")
+    parser.add_argument("--analyse", type=Path, help="report a saved run (last-run.json) again")
     args = parser.parse_args()
+    if args.analyse:
+        return reanalyse(args.analyse)
     return asyncio.run(main_async(args))
 
 

@@ -231,6 +231,7 @@ export function createPlayer({ socket, storage = null, env = {}, mode = null, ba
         corrections: output.corrections(),
         seeks: output.restarts,
         memoryBytes: output.memory(),
+        output: output.mapping?.() ?? null,
         deviceOffsetMs,
       };
     },

@@ -11,11 +11,19 @@ import { Track } from "./track.js";
 const START_MARGIN = 0.03; // s: the earliest a source can be scheduled after the render clock
 const HORIZON = 3; // s of sources kept scheduled ahead
 const FADE = 0.004; // s: fades at starts and stops keep cuts from clicking
+const CROSSFADE = 0.012; // s: a corrective restart crossfades from the old run into the new one
+const K_READINGS = 7; // getOutputTimestamp readings in the median (0.7 s at one per tick)
 const MAX_TRACKS = 3; // current, next, and the one just left
+
+function median(xs) {
+  if (!xs.length) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
 
 /** A continuous stretch of one track: track position p0 at context time c0, at piecewise rates. */
 class Run {
-  constructor(out, track, phase, c0, p0) {
+  constructor(out, track, phase, c0, p0, fadeIn = FADE) {
     Object.assign(this, { out, track, phase, c0, p0 });
     this.pieces = [{ c: c0, p: p0, r: 1 }];
     this.sources = []; // {node, seg, cStart, pStart}
@@ -25,14 +33,16 @@ class Run {
     this.gain.connect(out.master);
     this.gain.gain.setValueAtTime(0, 0);
     this.gain.gain.setValueAtTime(0, c0);
-    this.gain.gain.linearRampToValueAtTime(1, c0 + FADE);
+    this.gain.gain.linearRampToValueAtTime(1, c0 + fadeIn);
     this.drift = new DriftController({
       deadBandMs: 0.5,
-      gain: 0.5,
-      maxRate: 0.002, // ±0.2 %: 3.5 cents, far below what anyone hears
+      gain: 1.0,
+      maxRate: 0.005, // ±0.5 %: under 9 cents for a moment, not heard as a change of pitch
       minRateStep: 0.00005,
-      seekAboveMs: 15, // a restart is cheap and exact here; beyond 15 ms playing it off takes too long
-      seekIntervalMs: 2000,
+      // A restart is exact here and crossfaded: cheaper than minutes of rate change. The output
+      // loses time in bursts when the machine is starved (an underrun), so react quickly.
+      seekAboveMs: 4,
+      seekIntervalMs: 600,
     });
     this.end = null; // track position where the last scheduled source ends
   }
@@ -118,21 +128,23 @@ class Run {
     this.sources = keep;
   }
 
-  stop(c) {
+  /** Silent from context time c on (fading out just before it, or after it for a crossfade). */
+  stop(c, crossfade = false) {
     if (c >= this.stopAt) return;
     const ctxNow = this.out.ctx.currentTime;
-    const at = Math.max(c, ctxNow + 0.005);
+    const from = crossfade ? Math.max(c, ctxNow) : Math.max(ctxNow, Math.max(c, ctxNow + 0.005) - FADE);
+    const at = crossfade ? from + CROSSFADE : Math.max(c, ctxNow + 0.005);
     this.stopAt = at;
-    this.gain.gain.cancelScheduledValues(Math.max(ctxNow, at - FADE));
-    this.gain.gain.setValueAtTime(1, Math.max(ctxNow, at - FADE));
+    this.gain.gain.cancelScheduledValues(from);
+    this.gain.gain.setValueAtTime(1, from);
     this.gain.gain.linearRampToValueAtTime(0, at);
     for (const s of this.sources) s.node.stop(Math.max(at, s.cStart));
   }
 
   /** Stop for good at context time c (replaced, restarted or late), not at its phase's end. */
-  retire(c) {
+  retire(c, crossfade = false) {
     this.retired = true;
-    this.stop(c);
+    this.stop(c, crossfade);
   }
 
   dispose() {
@@ -173,7 +185,9 @@ export class WebAudioOutput {
   ensureContext() {
     if (this.ctx) return this.ctx;
     const AC = this.env.AudioContext;
-    this.ctx = new AC({ latencyHint: "interactive" });
+    // "playback": larger output buffers ride out a busy CPU without underruns; the extra latency
+    // costs nothing, since every change is known ahead of its effect time.
+    this.ctx = new AC({ latencyHint: "playback" });
     this.master = this.ctx.createGain();
     this.master.connect(this.ctx.destination);
     this.applyVolume();
@@ -233,16 +247,27 @@ export class WebAudioOutput {
     const ctx = this.ctx;
     const ts = ctx.getOutputTimestamp?.();
     let k;
-    if (ts && ts.performanceTime > 0 && ts.contextTime > 0) {
+    const real = !!(ts && ts.performanceTime > 0 && ts.contextTime > 0);
+    if (real) {
       k = ts.performanceTime / 1000 - ts.contextTime;
     } else {
       const latency = ctx.outputLatency || ctx.baseLatency || 0;
       k = this.env.now() - ctx.currentTime + latency;
     }
+    // The first real timestamps replace the estimate from the nominal latency at once.
+    if (real && !this.kReal) this.k = [];
+    this.kReal = this.kReal || real;
+    // An underrun moves the output clock in one step: once two readings in a row agree on a new
+    // level, believe them now rather than when they outnumber the old ones in the median.
+    const prev = this.kRaw;
+    const level = median(this.k);
+    if (prev !== undefined && Math.abs(k - prev) < 0.001 && Math.abs(k - level) > 0.003) {
+      this.k = [prev];
+    }
     this.k.push(k);
-    if (this.k.length > 15) this.k.shift();
-    const sorted = [...this.k].sort((a, b) => a - b);
-    return sorted[sorted.length >> 1];
+    this.kRaw = k;
+    if (this.k.length > K_READINGS) this.k.shift();
+    return median(this.k);
   }
 
   /**
@@ -315,8 +340,8 @@ export class WebAudioOutput {
         else if (action.kind === "seek") {
           // A restart lands exactly: schedule a fresh run from the room's position.
           this.restarts += 1;
-          run.retire(c);
-          const fresh = new Run(this, track, ph, c, target(c));
+          run.retire(c, true);
+          const fresh = new Run(this, track, ph, c, target(c), CROSSFADE);
           fresh.drift = run.drift;
           this.runs.push(fresh);
           run = fresh;
@@ -346,8 +371,7 @@ export class WebAudioOutput {
   /** Context time being heard now. */
   heardCtx() {
     if (!this.ctx || !this.k.length) return null;
-    const sorted = [...this.k].sort((a, b) => a - b);
-    return this.env.now() - sorted[sorted.length >> 1];
+    return this.env.now() - median(this.k);
   }
 
   heardRun() {
@@ -379,6 +403,20 @@ export class WebAudioOutput {
     if (!entry) return [];
     const track = this.tracks.get(this.baseUrl + entry.stream_url);
     return track ? track.ranges() : [];
+  }
+
+  /** The output clock mapping, for debug(): performance minus context time (ms). */
+  mapping() {
+    if (!this.ctx || !this.k.length) return null;
+    return {
+      kMs: median(this.k) * 1000,
+      kRawMs: this.kRaw * 1000,
+      real: !!this.kReal,
+      baseLatencyMs: (this.ctx.baseLatency ?? 0) * 1000,
+      outputLatencyMs: (this.ctx.outputLatency ?? 0) * 1000,
+      sampleRate: this.ctx.sampleRate,
+      runs: this.runs.length,
+    };
   }
 
   memory() {
