@@ -84,3 +84,147 @@ export function random(seed = 1) {
     return s / 2 ** 32;
   };
 }
+
+// A synthetic MP3: an ID3v2 tag, a LAME info frame (encoder delay 576), `frames` frames of
+// MPEG-1 layer III at 128 kbps / 44.1 kHz (their audio is filler), and an ID3v1 tag.
+export const FRAME = 417; // MPEG-1 layer III, 128 kbps, 44.1 kHz, no padding
+export const HEADER = [0xff, 0xfb, 0x90, 0x00];
+
+function frame(fill = 0x55) {
+  const f = new Uint8Array(FRAME).fill(fill);
+  f.set(HEADER);
+  return f;
+}
+
+function infoFrame(delay, padding) {
+  const f = new Uint8Array(FRAME);
+  f.set(HEADER);
+  const at = 4 + 32; // after the stereo side info
+  f.set([..."Info"].map((c) => c.charCodeAt(0)), at);
+  // flags 0: no frame count, byte count, TOC or quality; the LAME tag follows directly
+  const lame = at + 8;
+  f.set([..."LAME3.100"].map((c) => c.charCodeAt(0)), lame);
+  f[lame + 21] = delay >> 4;
+  f[lame + 22] = ((delay & 0xf) << 4) | (padding >> 8);
+  f[lame + 23] = padding & 0xff;
+  return f;
+}
+
+export function mp3({ frames, id3 = 100, info = true, junkAfter = -1 }) {
+  const parts = [];
+  if (id3) {
+    const tag = new Uint8Array(10 + id3);
+    tag.set([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, id3]);
+    parts.push(tag);
+  }
+  if (info) parts.push(infoFrame(576, 1000));
+  for (let i = 0; i < frames; i++) {
+    parts.push(frame());
+    if (i === junkAfter) parts.push(new Uint8Array([1, 2, 3, 0xff, 0x00, 7]));
+  }
+  parts.push(new Uint8Array([..."TAG"].map((c) => c.charCodeAt(0)).concat(new Array(125).fill(32))));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+
+class FakeParam {
+  constructor(value) {
+    this.value = value;
+    this.events = [];
+  }
+  setValueAtTime(v, t) {
+    this.events.push(["set", v, t]);
+  }
+  linearRampToValueAtTime(v, t) {
+    this.events.push(["ramp", v, t]);
+  }
+  setTargetAtTime(v, t) {
+    this.events.push(["target", v, t]);
+    this.value = v;
+  }
+  cancelScheduledValues(t) {
+    this.events.push(["cancel", t]);
+  }
+}
+
+/**
+ * A Web Audio context on a FakeTime: context time runs `epoch` seconds behind performance time,
+ * and what it renders is heard `latency` seconds later. Records every source it is asked to play.
+ * Decoding a run of the synthetic MP3's frames gives a buffer of frames x 1152 samples.
+ */
+export function fakeAudioContext(time, { epoch = 50, latency = 0.04 } = {}) {
+  const sources = [];
+  class Ctx {
+    constructor() {
+      this.sampleRate = 48000;
+      this.state = "running";
+      this.baseLatency = 0.01;
+      this.outputLatency = latency;
+      this.destination = {};
+    }
+    get currentTime() {
+      return time.now() - epoch;
+    }
+    getOutputTimestamp() {
+      return { contextTime: this.currentTime - latency, performanceTime: time.now() * 1000 };
+    }
+    createGain() {
+      return { gain: new FakeParam(1), connect() {}, disconnect() {} };
+    }
+    createBufferSource() {
+      const node = {
+        buffer: null,
+        playbackRate: new FakeParam(1),
+        connect() {},
+        disconnect() {},
+        start(when, offset, duration) {
+          Object.assign(node, { when, offset, duration });
+          sources.push(node);
+        },
+        stop(when = 0) {
+          node.stopAt = when;
+        },
+      };
+      return node;
+    }
+    decodeAudioData(bytes) {
+      const frames = Math.floor(bytes.byteLength / FRAME);
+      const duration = (frames * 1152) / 44100;
+      return Promise.resolve({ duration, length: Math.round(duration * 48000), numberOfChannels: 2 });
+    }
+    resume() {
+      return Promise.resolve();
+    }
+    close() {
+      return Promise.resolve();
+    }
+  }
+  return { AudioContext: Ctx, sources, ctxAtPerf: (perf) => perf - epoch - latency };
+}
+
+/** fetch() answering every URL with the given bytes in one chunk. */
+export function fakeFetch(bytes) {
+  return async () => ({
+    ok: true,
+    status: 200,
+    headers: { get: (h) => (h.toLowerCase() === "content-length" ? String(bytes.length) : null) },
+    body: {
+      getReader() {
+        let done = false;
+        return {
+          read: async () => {
+            if (done) return { done: true };
+            done = true;
+            return { done: false, value: bytes };
+          },
+        };
+      },
+    },
+  });
+}

@@ -3,50 +3,7 @@ import { test } from "node:test";
 
 import { DECODER_DELAY, FrameIndex, Segments, parseHeader } from "../../../webapp/static/js/sync/mp3.js";
 
-const FRAME = 417; // MPEG-1 layer III, 128 kbps, 44.1 kHz, no padding
-const HEADER = [0xff, 0xfb, 0x90, 0x00];
-
-function frame(fill = 0x55) {
-  const f = new Uint8Array(FRAME).fill(fill);
-  f.set(HEADER);
-  return f;
-}
-
-function infoFrame(delay, padding) {
-  const f = new Uint8Array(FRAME);
-  f.set(HEADER);
-  const at = 4 + 32; // after the stereo side info
-  f.set([..."Info"].map((c) => c.charCodeAt(0)), at);
-  // flags 0: no frame count, byte count, TOC or quality; the LAME tag follows directly
-  const lame = at + 8;
-  f.set([..."LAME3.100"].map((c) => c.charCodeAt(0)), lame);
-  f[lame + 21] = delay >> 4;
-  f[lame + 22] = ((delay & 0xf) << 4) | (padding >> 8);
-  f[lame + 23] = padding & 0xff;
-  return f;
-}
-
-function mp3({ frames, id3 = 100, info = true, junkAfter = -1 }) {
-  const parts = [];
-  if (id3) {
-    const tag = new Uint8Array(10 + id3);
-    tag.set([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, id3]);
-    parts.push(tag);
-  }
-  if (info) parts.push(infoFrame(576, 1000));
-  for (let i = 0; i < frames; i++) {
-    parts.push(frame());
-    if (i === junkAfter) parts.push(new Uint8Array([1, 2, 3, 0xff, 0x00, 7]));
-  }
-  parts.push(new Uint8Array([..."TAG"].map((c) => c.charCodeAt(0)).concat(new Array(125).fill(32))));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+import { FRAME, HEADER, mp3 } from "./fakes.js";
 
 test("frame headers: layer III at 128 kbps / 44.1 kHz is 417 bytes of 1152 samples", () => {
   const h = parseHeader(new Uint8Array(HEADER), 0);
