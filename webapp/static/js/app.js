@@ -48,7 +48,9 @@ function main() {
       queue.render(state);
       members.render(state, me);
       if (what === "join") enterRoom(state);
-      showInMediaSession(state.queue.current, state.status);
+      showInMediaSession(state.queue.current, state.status, player.position() ?? state.position);
+      const track = state.status === "idle" ? null : state.queue.current;
+      document.title = track ? `${track.title} · ${state.name} · Lockstep` : `${state.name} · Lockstep`;
       updateUnlock();
     },
     onLeft: () => showLobby(true),
@@ -127,9 +129,12 @@ function main() {
   });
 
   window.addEventListener("popstate", async () => {
-    if (!ROOM_PATH.test(location.pathname) && session.inRoom) {
+    const room = location.pathname.match(ROOM_PATH)?.[1];
+    if (!room && session.inRoom) {
       await session.leave();
       showLobby(false);
+    } else if (room && !session.inRoom) {
+      openRoomLink(room); // forward again to a room page
     }
   });
 
@@ -213,25 +218,26 @@ function main() {
   });
 
   // -- where the page was opened -----------------------------------------------------------
-  const direct = location.pathname.match(ROOM_PATH);
-  if (direct) {
-    const room = direct[1];
+  // A room link joins at once when the name is known, else asks for it (the same form).
+  function openRoomLink(room) {
     const token = new URLSearchParams(location.search).get("invite");
     lobby.showDirect(room, token);
     const name = lobby.storedName();
-    if (name) {
-      const start = async () => {
-        const reply = await join({ room, name, token });
-        if (!reply.ok) lobby.error(reply.detail || "Could not join this room.");
-      };
-      if (socket.connected) start();
-      else socket.once("connect", start);
-    } else {
+    if (!name) {
       lobby.focus();
+      return;
     }
-  } else {
-    lobby.focus();
+    join({ room, name, token }).then((reply) => {
+      if (!reply.ok) {
+        lobby.error(reply.detail || "Could not join this room.");
+        lobby.focus();
+      }
+    });
   }
+
+  const direct = location.pathname.match(ROOM_PATH);
+  if (direct) openRoomLink(direct[1]);
+  else lobby.focus();
 }
 
 main();

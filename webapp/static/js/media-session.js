@@ -1,5 +1,5 @@
 // The Media Session API: what plays on the lock screen and in the system's media controls, and
-// the play/pause/next/previous keys and buttons there.
+// the play/pause/next/previous (and seek) keys and buttons there.
 
 const supported = "mediaSession" in navigator;
 
@@ -10,10 +10,13 @@ export function setupMediaSession(actions) {
     pause: actions.pause,
     nexttrack: actions.skip,
     previoustrack: actions.previous,
+    seekto: (details) => Number.isFinite(details?.seekTime) && actions.seekTo(details.seekTime),
+    seekbackward: (details) => actions.seekBy(-(details?.seekOffset || 10)),
+    seekforward: (details) => actions.seekBy(details?.seekOffset || 10),
   };
   for (const [name, fn] of Object.entries(handlers)) {
     try {
-      navigator.mediaSession.setActionHandler(name, () => fn());
+      navigator.mediaSession.setActionHandler(name, (details) => fn(details));
     } catch {
       /* this browser does not know that action */
     }
@@ -22,7 +25,7 @@ export function setupMediaSession(actions) {
 
 let shown = null;
 
-export function showInMediaSession(entry, status) {
+export function showInMediaSession(entry, status, position = null) {
   if (!supported) return;
   const id = entry ? entry.id : null;
   if (id !== shown) {
@@ -38,4 +41,18 @@ export function showInMediaSession(entry, status) {
   }
   navigator.mediaSession.playbackState =
     status === "playing" ? "playing" : status === "paused" ? "paused" : "none";
+  // Where the track is, so the lock screen's progress bar moves on by itself.
+  try {
+    if (entry && entry.duration > 0 && Number.isFinite(position)) {
+      navigator.mediaSession.setPositionState({
+        duration: entry.duration,
+        position: Math.min(entry.duration, Math.max(0, position)),
+        playbackRate: 1,
+      });
+    } else {
+      navigator.mediaSession.setPositionState();
+    }
+  } catch {
+    /* not supported here */
+  }
 }

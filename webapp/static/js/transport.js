@@ -177,7 +177,8 @@ export function setupTransport({ player, act, getState }) {
   }
 
   setInterval(tick, 250);
-  return { render, tick, showSync, toggle, play, pause, skip, previous, seekBy, volumeBy: (d) => setVolume(volume + d), toggleMute: () => el.mute.click() };
+  const seekTo = (position) => act("Could not seek", "control", { action: "seek", position });
+  return { render, tick, showSync, toggle, play, pause, skip, previous, seekBy, seekTo, volumeBy: (d) => setVolume(volume + d), toggleMute: () => el.mute.click() };
 }
 
 function clamp01(x) {
