@@ -178,10 +178,11 @@ async def sample(tab: Tab) -> dict[str, Any]:
     return result
 
 
-async def output_offset_ms(a: Tab, b: Tab) -> float:
-    """How far page a's audio output is ahead of page b's, in ms, while both play."""
-    first, second = await sample(a), await sample(b)
-    assert first["output"] is not None and second["output"] is not None, (first, second)
+def offset_ms(first: dict[str, Any], second: dict[str, Any]) -> float | None:
+    """How far one page's audio output is ahead of another's (ms), from a sample of each;
+    None while either plays nothing."""
+    if first["output"] is None or second["output"] is None:
+        return None
     return 1000 * ((first["output"] - first["wall"]) - (second["output"] - second["wall"]))
 
 

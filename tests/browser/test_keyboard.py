@@ -73,6 +73,12 @@ async def test_shortcuts_drive_the_player_but_not_while_typing(web: Web, open_ta
     for key in ("M", "o", "Space", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "?"):
         await page.keyboard.press(key)
     await expect(search).to_have_value("Mo ?")
+    await page.get_by_text("This device").click()
+    offset = page.get_by_role("spinbutton", name="Device offset (ms)")
+    await offset.click()
+    await page.keyboard.press("ArrowUp")  # steps the number, not the volume
+    await page.keyboard.press("Space")
+    await expect(offset).to_have_value("5")
     await expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
     await expect(main).to_have_attribute("data-status", "paused")
     assert await seek_at(page) == at

@@ -41,7 +41,7 @@ async def test_a_360_px_phone_gets_the_whole_player_without_sideways_scrolling(
     await join(tab, "Wolfeschlegelsteinhausenberger", "party")
     for title in ("Morning Light", "Night Drive", "Slow Tide"):
         await page.get_by_role("button", name=f"Add {title} to queue").click()
-    await expect(page.locator("main")).to_have_attribute("data-status", "playing")
+    await expect(page.locator("#sync-state")).to_have_text("In sync")
     await assert_fits(page, PHONE_WIDTH)
     for control in (
         page.get_by_role("button", name="Pause", exact=True),
@@ -81,7 +81,7 @@ async def test_the_theme_follows_the_system_and_the_switch_is_remembered(
     tab = await open_tab(web.url, color_scheme="dark")
     await join(tab, "Ana", "party")
     await tab.page.get_by_role("button", name="Add Morning Light to queue").click()
-    await expect(tab.page.locator("main")).to_have_attribute("data-status", "playing")
+    await expect(tab.page.locator("#sync-state")).to_have_text("In sync")
     assert await background(tab) < 0.3 < 0.7 < await text_colour(tab)  # dark, like the system
     await shot(tab, "room-dark")
 
