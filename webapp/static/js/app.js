@@ -4,6 +4,7 @@ import { connected, request } from "./ack.js";
 import { connect } from "./connection.js";
 import { setupKeys } from "./keys.js";
 import { setupLibrary } from "./library.js";
+import { setupListening } from "./listening.js";
 import { setupLobby } from "./lobby.js";
 import { setupMediaSession, showInMediaSession } from "./media-session.js";
 import { setupMembers } from "./members.js";
@@ -37,8 +38,6 @@ function main() {
   const lobby = setupLobby({ onJoin: join });
   const help = $("help");
   const views = { lobby: $("lobby"), room: $("room") };
-  let lastStatus = {};
-  let lockedSince = null;
 
   const session = new RoomSession({
     socket,
@@ -51,10 +50,11 @@ function main() {
       showInMediaSession(state.queue.current, state.status, player.position() ?? state.position);
       const track = state.status === "idle" ? null : state.queue.current;
       document.title = track ? `${track.title} · ${state.name} · Lockstep` : `${state.name} · Lockstep`;
-      updateUnlock();
+      listening.update();
     },
     onLeft: () => showLobby(true),
   });
+  const listening = setupListening({ player, session, transport });
   window.__lockstep = {
     room: () => session.state,
     me: () => session.me,
@@ -145,61 +145,6 @@ function main() {
     if (!session.inRoom && !session.joinArgs) request(socket, "rooms", {}).then((r) => r.ok && lobby.renderRooms(r.rooms));
   });
   socket.once("connect", () => player.start());
-
-  // -- the engine's status: buffering for the others, states for this listener -------------
-  player.on("status", (status) => {
-    lastStatus = status;
-    updateUnlock();
-  });
-
-  function showStatus() {
-    const locked = !$("unlock-bar").hidden;
-    // Held back by the browser is not buffering: the others need not wait for a click.
-    const buffering = session.inRoom && session.state?.status === "playing" && lastStatus.buffering && !locked;
-    session.setBuffering(Boolean(buffering));
-    transport.showSync(lastStatus, session.state, locked);
-  }
-
-  // What the engine measures, for the curious (and for "why does it sound late?").
-  const device = document.querySelector("details.device");
-  setInterval(() => {
-    if (!device.open) return;
-    const d = player.debug();
-    const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : "–");
-    $("sync-debug").textContent = `Output: ${d.mode || "–"}. Round trip ${ms(d.rttMs)}, drift ${ms(d.driftMs)}, corrections ${d.corrections ?? 0}.`;
-  }, 1000);
-
-  // -- "Click to listen": when the browser still holds the sound back ------------------------
-  function updateUnlock() {
-    const bar = $("unlock-bar");
-    // The room plays, this page stays silent, and nobody has clicked or typed here yet (a
-    // direct link with a remembered name joins by itself): the browser is holding sound back.
-    const playing = session.inRoom && session.state?.status === "playing";
-    const refused = /NotAllowed/i.test(String(lastStatus.error || ""));
-    const noGesture = navigator.userActivation ? !navigator.userActivation.hasBeenActive : false;
-    const silent = playing && !lastStatus.playing && !lastStatus.loading;
-    if (playing && (refused || (silent && noGesture))) lockedSince ??= Date.now();
-    else lockedSince = null;
-    bar.hidden = lockedSince === null || (!refused && Date.now() - lockedSince < 1500);
-    showStatus();
-  }
-  setInterval(updateUnlock, 500);
-  $("unlock").addEventListener("click", () => {
-    player.unlock();
-    lastStatus = { ...lastStatus, locked: false, error: null };
-    lockedSince = null;
-    $("unlock-bar").hidden = true;
-    showStatus();
-  });
-
-  // -- device offset -----------------------------------------------------------------------
-  const offset = $("device-offset");
-  offset.value = String(Math.round(player.deviceOffset() || 0));
-  offset.addEventListener("change", () => {
-    const ms = Math.max(-1000, Math.min(1000, Number(offset.value) || 0));
-    offset.value = String(ms);
-    player.setDeviceOffset(ms);
-  });
 
   // -- keys, media session, help -----------------------------------------------------------
   const openHelp = () => {
