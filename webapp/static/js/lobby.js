@@ -89,7 +89,9 @@ export function setupLobby({ onJoin }) {
   });
 
   function renderRooms(rooms) {
-    const items = rooms.map((room) => {
+    // Busy rooms first: that is where the party is.
+    const sorted = [...rooms].sort((a, b) => b.listeners - a.listeners || a.name.localeCompare(b.name));
+    const items = sorted.map((room) => {
       const playing = room.now_playing;
       const detail = playing
         ? `${room.status === "paused" ? "Paused" : "Playing"}: ${playing.title}${playing.artist ? ` — ${playing.artist}` : ""}`
