@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from discord_fake import TOKEN, FakeDiscord, message_text
 from discord_fake.gateway import IDENTIFY, RESUME
@@ -19,6 +20,7 @@ from web.conftest import Web, WebFactory, start_web  # noqa: F401  (a fixture)
 from web.sio import Listener
 
 from bot import BotContext, LockstepBot
+from lockstep.main import DiscordBot
 
 # What issue 4 lists; other commands (voice, settings) may come on top.
 DOCUMENTED_COMMANDS = {
@@ -336,3 +338,57 @@ async def test_now_playing_buttons_work_after_a_restart(running: Running) -> Non
     room = web.service.get(room_id)
     assert room is not None and room.status.value == "paused"
     assert fake.refused() == [], fake.refused()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TimeoutError,
+    reason="DiscordBot.stop() hangs: its bot.close() and the one in DiscordBot._run's finally "
+    "run at the same time, and the second BotStore.close() waits forever on aiosqlite",
+)
+async def test_lockstep_run_wires_the_bot_and_health_reports_it(
+    fake: FakeDiscord,
+    start_web: WebFactory,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """The entry point's own wiring (lockstep/main.py), not the test's: the bot on the web
+    server's service and loop, its connection shown by /health."""
+    web = await start_web(discord_token=TOKEN, discord_guild_id=fake.world.guild.id)
+    context = web.server.context
+    discord_bot = DiscordBot.start(web.settings, web.service, web.catalog, context)
+    try:
+        await fake.changes.until(
+            lambda: True if context.bot_connected else None,
+            wait=15,
+            describe=lambda: "the entry point's bot never connected",
+        )
+        async with httpx.AsyncClient(base_url=web.url) as http:
+            health = (await http.get("/health")).json()
+        assert health["bot"] == {"enabled": True, "connected": True}
+        reply = await fake.reply(await fake.slash("rooms", user="bob"))
+        assert reply["content"] or reply["embeds"], reply
+    finally:
+        # What the entry point does on SIGTERM; it takes well under a second when it works.
+        await asyncio.wait_for(discord_bot.stop(), 5)
+    async with httpx.AsyncClient(base_url=web.url) as http:
+        health = (await http.get("/health")).json()
+    assert health["bot"] == {"enabled": True, "connected": False}
+    assert fake.refused() == [], fake.refused()
+
+
+async def test_a_refused_token_leaves_the_web_player_running(
+    fake: FakeDiscord,
+    start_web: WebFactory,  # noqa: F811  (the fixture imported above)
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    web = await start_web(discord_token="not-" + TOKEN, discord_guild_id=fake.world.guild.id)
+    discord_bot = DiscordBot.start(web.settings, web.service, web.catalog, web.server.context)
+    await asyncio.wait_for(discord_bot.task, 10)  # gives up by itself, without raising
+    await discord_bot.stop()
+    assert [r.status for r in fake.find("GET", "/users/@me")] == [401]
+    assert not any(f.op == IDENTIFY for f in fake.gateway.frames)
+    assert "Discord refused DISCORD_TOKEN" in caplog.text
+    async with httpx.AsyncClient(base_url=web.url) as http:
+        response = await http.get("/health")
+        assert response.status_code == 200
+        assert response.json()["bot"] == {"enabled": True, "connected": False}
+        assert (await http.get("/rooms")).status_code == 200
