@@ -114,3 +114,19 @@ async def test_listener_status_is_rate_limited(connect: Connect) -> None:
     assert codes[:5] == ["ok"] * 5  # five a second
     assert codes[5:] == ["rate_limited"] * 2
     assert replies[-1]["retry_after"] > 0
+
+
+async def test_a_newcomer_s_status_never_overtakes_their_join(connect: Connect) -> None:
+    """Presence is bundled for 0.1 s; a status sent right after joining still arrives after the
+    join it belongs to, so every client knows the member it is about."""
+    ana, ben = await connect(), await connect()
+    await ana.join("party", "Ana")
+    await ben.join("party", "Ben")
+    await ben.ok("listener_status", {"buffering": True})  # inside the presence window
+    await ana.wait_for("member_status")
+    about_ben = [
+        event
+        for event, data in ana.received
+        if event in ("member_joined", "member_status") and data["member"]["name"] == "Ben"
+    ]
+    assert about_ben == ["member_joined", "member_status"]
