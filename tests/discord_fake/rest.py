@@ -396,9 +396,12 @@ class Api:
             and not m["flags"] & EPHEMERAL
             and after < int(m["id"]) < before
         ]
-        # Newest first, except that with `after` Discord returns the oldest ones after it.
+        # Newest first; with `after`, the `limit` messages right after it (still newest first,
+        # which discord.py's history() relies on when it pages forward).
         found.sort(key=lambda m: int(m["id"]), reverse="after" not in record.query)
-        return 200, found[:limit]
+        found = found[:limit]
+        found.sort(key=lambda m: int(m["id"]), reverse=True)
+        return 200, found
 
     async def _create_message(self, record: Request, match: dict[str, str]) -> Answer:
         channel_id = int(match["channel"])

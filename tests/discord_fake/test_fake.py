@@ -278,3 +278,14 @@ async def test_voice_states_reach_the_member(fake: FakeDiscord, client: EchoClie
     )
     assert dana.voice is not None and dana.voice.channel is not None
     assert dana.voice.channel.id == fake.world.voice_channel_id
+
+
+async def test_history_pages_like_discord(fake: FakeDiscord, client: EchoClient) -> None:
+    channel = client.get_channel(fake.world.text_channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    sent = [await channel.send(f"message {i}") for i in range(5)]
+    newest = [m.content async for m in channel.history(limit=3)]
+    assert newest == ["message 4", "message 3", "message 2"]
+    after = [m.content async for m in channel.history(limit=10, after=sent[1])]
+    assert after == ["message 2", "message 3", "message 4"]  # oldest first, as documented
+    assert [m.content async for m in channel.history(limit=1, after=sent[4])] == []
