@@ -154,7 +154,7 @@ export class ElementOutput {
   }
 
   memory() {
-    return 0;
+    return { decoded: 0, compressed: 0 }; // the browser's media cache, not ours to count
   }
 
   setVolume(x) {

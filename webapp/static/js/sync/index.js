@@ -230,7 +230,8 @@ export function createPlayer({ socket, storage = null, env = {}, mode = null, ba
         driftMs: output.driftMs(),
         corrections: output.corrections(),
         seeks: output.restarts,
-        memoryBytes: output.memory(),
+        memoryBytes: output.memory().decoded + output.memory().compressed,
+        decodedBytes: output.memory().decoded,
         output: output.mapping?.() ?? null,
         deviceOffsetMs,
       };

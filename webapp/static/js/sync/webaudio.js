@@ -257,13 +257,13 @@ export class WebAudioOutput {
     // The first real timestamps replace the estimate from the nominal latency at once.
     if (real && !this.kReal) this.k = [];
     this.kReal = this.kReal || real;
-    // An underrun moves the output clock in one step: once two readings in a row agree on a new
-    // level, believe them now rather than when they outnumber the old ones in the median.
-    const prev = this.kRaw;
+    // An underrun moves the output clock in one step: once three readings in a row agree on a
+    // new level, believe them now rather than when they outnumber the old ones in the median.
     const level = median(this.k);
-    if (prev !== undefined && Math.abs(k - prev) < 0.001 && Math.abs(k - level) > 0.003) {
-      this.k = [prev];
-    }
+    const recent = [...(this.kRecent ?? []), k].slice(-3);
+    this.kRecent = recent;
+    const agree = recent.length === 3 && Math.max(...recent) - Math.min(...recent) < 0.0005;
+    if (agree && Math.abs(k - level) > 0.004) this.k = recent.slice(0, 2);
     this.k.push(k);
     this.kRaw = k;
     if (this.k.length > K_READINGS) this.k.shift();
@@ -419,10 +419,15 @@ export class WebAudioOutput {
     };
   }
 
+  /** Bytes held: decoded audio, and the compressed files it is decoded from. */
   memory() {
-    let n = 0;
-    for (const t of this.tracks.values()) n += t.decodedBytes() + t.bytes.length;
-    return n;
+    let decoded = 0;
+    let compressed = 0;
+    for (const t of this.tracks.values()) {
+      decoded += t.decodedBytes();
+      compressed += t.length;
+    }
+    return { decoded, compressed };
   }
 
   setVolume(x) {
