@@ -281,3 +281,30 @@ async def test_a_listener_on_a_slow_link_shows_as_buffering_and_never_holds_the_
     await expect(bo_in_anas_list).not_to_contain_text("buffering")
     await expect_playing(bo)
     await assert_in_step(ana, bo)
+
+
+async def test_a_device_offset_plays_this_device_earlier_and_is_remembered(
+    web: Web, open_tab: OpenTab
+) -> None:
+    """Speakers that add latency (Bluetooth) are compensated: with an offset of 40 ms the
+    page's output runs 40 ms ahead of the room, so the sound leaves the speaker on time."""
+    ana, bo = await two_listeners(web, open_tab)
+    await add_to_queue(ana.page, "Morning Light")
+    await expect_playing(bo)
+    await assert_in_step(ana, bo)
+
+    await bo.page.get_by_text("This device").click()
+    field = bo.page.get_by_role("spinbutton", name="Device offset (ms)")
+    await field.fill("40")
+    await field.press("Enter")
+
+    async def ahead_ms() -> float | None:
+        return offset_ms(await sample(bo), await sample(ana))
+
+    await eventually(ahead_ms, lambda ms: ms is not None and abs(ms - 40) < 5, "Bo 40 ms ahead")
+
+    await bo.page.reload()  # kept in this browser
+    await expect_playing(bo)
+    await bo.page.get_by_text("This device").click()
+    await expect(bo.page.get_by_role("spinbutton", name="Device offset (ms)")).to_have_value("40")
+    await eventually(ahead_ms, lambda ms: ms is not None and abs(ms - 40) < 5, "still 40 ms ahead")
