@@ -124,3 +124,26 @@ test("the next track is fetched and decoded ahead, so a track change starts on t
   assert.ok(next, "the new track's first source starts at the effect time");
   player.destroy();
 });
+
+test("a failed download is reported, then tried again", async () => {
+  const time = new FakeTime(100);
+  const server = fakeServer(time, { offset: OFFSET });
+  const audio = fakeAudioContext(time);
+  const good = fakeFetch(mp3({ frames: 2000 }));
+  let calls = 0;
+  const fetch = async (url) => (++calls === 1 ? { ok: false, status: 503 } : good(url));
+  const socket = { emitWithAck: (_e, payload) => server.ping(payload) };
+  const player = createPlayer({ socket, env: { ...timersOf(time), now: time.now, fetch, AudioContext: audio.AudioContext }, mode: "webaudio" });
+  const statuses = [];
+  player.on("status", (s) => statuses.push(s));
+  player.start();
+  await time.advance(1);
+  player.load({ version: 1, clock: clock(3, time.now() + OFFSET - 1), queue: { current: entry("1") } });
+  await time.advance(0.5);
+  assert.equal(audio.sources.length, 0);
+  assert.ok(statuses.some((s) => /503/.test(s.error ?? "") && s.buffering), "buffering, with the reason");
+  await time.advance(3);
+  assert.ok(audio.sources.length > 0, "playing after the retry");
+  assert.ok(Math.abs(player.debug().outputPosition - player.position()) < 1e-4);
+  player.destroy();
+});

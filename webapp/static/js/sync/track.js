@@ -9,8 +9,9 @@ import { FrameIndex, Segments } from "./mp3.js";
 const KEEP_SEGMENTS = 4; // decoded segments kept per track (~40 s of audio)
 
 export class Track {
-  constructor(url, { fetch, decode, segmentFrames = 384 }) {
+  constructor(url, { fetch, decode, now = performance_now, segmentFrames = 384 }) {
     this.url = url;
+    this.now = now; // ms
     this.fetchImpl = fetch;
     this.decodeImpl = decode; // (ArrayBuffer) => Promise<AudioBuffer>
     this.index = new FrameIndex();
@@ -28,6 +29,7 @@ export class Track {
   load() {
     this.loading ??= this.fetchAll().catch((err) => {
       this.error = String(err?.message ?? err);
+      this.failedAt = this.now();
       this.wake();
     });
     return this.loading;
@@ -116,12 +118,12 @@ export class Track {
     if (this.whole) return this.whole.buffer;
     const held = this.decoded.get(seg.k);
     if (held?.buffer) {
-      held.used = performance_now();
+      held.used = this.now();
       return held.buffer;
     }
     if (!held) {
       const bytes = this.index.bytesOf(this.bytes, seg.decodeFrom, seg.last).slice().buffer;
-      const entry = { promise: null, used: performance_now() };
+      const entry = { promise: null, used: this.now() };
       entry.promise = this.decodeImpl(bytes).then(
         (buffer) => {
           // Decoded bit-exact with the whole file in Chromium (bench/sync checks); should a decoder

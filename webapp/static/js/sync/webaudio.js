@@ -14,6 +14,7 @@ const FADE = 0.004; // s: fades at starts and stops keep cuts from clicking
 const CROSSFADE = 0.012; // s: a corrective restart crossfades from the old run into the new one
 const K_READINGS = 7; // getOutputTimestamp readings in the median (0.7 s at one per tick)
 const MAX_TRACKS = 3; // current, next, and the one just left
+const RETRY_MS = 2000;
 
 function median(xs) {
   if (!xs.length) return NaN;
@@ -203,11 +204,14 @@ export class WebAudioOutput {
   track(entry) {
     const url = this.baseUrl + entry.stream_url;
     let track = this.tracks.get(url);
+    // A download that failed (network gone, server restarting) is tried again after a while.
+    if (track?.failedAt !== undefined && this.env.now() * 1000 - track.failedAt > RETRY_MS) track = null;
     if (!track) {
       const ctx = this.ensureContext();
       track = new Track(url, {
         fetch: (u) => this.env.fetch(u),
         decode: (bytes) => ctx.decodeAudioData(bytes),
+        now: () => this.env.now() * 1000,
       });
       this.tracks.set(url, track);
       track.load();
