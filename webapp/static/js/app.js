@@ -16,6 +16,8 @@ import { ackError, setupToasts, toast } from "./toasts.js";
 import { setupTransport } from "./transport.js";
 import { createPlayer } from "./sync/index.js";
 
+// Updates that touch one part of the room (anything else redraws it all).
+const UPDATES = new Set(["playback", "queue_update", "member_joined", "member_left", "member_renamed", "member_status", "role_changed", "policy_changed"]);
 const ROOM_PATH = /^\/r\/([a-z0-9][a-z0-9_-]{0,63})\/?$/;
 
 function main() {
@@ -43,9 +45,12 @@ function main() {
     socket,
     player,
     onChange: (state, me, what) => {
-      transport.render(state);
-      queue.render(state);
-      members.render(state, me);
+      // Redraw what the update touched: a buffering flag must not rebuild the queue under
+      // someone's pointer. A snapshot ("join", "snapshot") touches everything.
+      const all = !UPDATES.has(what);
+      if (all || what === "playback") transport.render(state);
+      if (all || what === "playback" || what === "queue_update") queue.render(state);
+      if (all || what.startsWith("member") || what === "role_changed") members.render(state, me);
       if (what === "join") enterRoom(state);
       showInMediaSession(state.queue.current, state.status, player.position() ?? state.position);
       const track = state.status === "idle" ? null : state.queue.current;
