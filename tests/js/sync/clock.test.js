@@ -131,3 +131,22 @@ test("a rate-limited ping waits as long as the server asks", async () => {
   assert.ok(server.pings[4].at - refusedAt >= 0.5);
   sync.stop();
 });
+
+test("however often resync is called, pings stay under the server's 20 a second", async () => {
+  const time = new FakeTime();
+  const server = fakeServer(time, { up: () => 0.0005, down: () => 0.0005 });
+  const sync = new ClockSync({ ping: server.ping, now: time.now, timers: time, burstGapMs: 5 });
+  sync.start();
+  for (let i = 0; i < 20; i++) {
+    await time.advance(0.1);
+    sync.resync({ fresh: i % 2 === 0 }); // reconnects and tab switches, in a storm
+  }
+  await time.advance(3);
+  const at = server.pings.map((p) => p.at);
+  for (let i = 0; i < at.length; i++) {
+    const inSecond = at.filter((t) => t >= at[i] && t < at[i] + 1).length;
+    assert.ok(inSecond <= 18, `${inSecond} pings in the second from ${at[i]}`);
+  }
+  assert.ok(sync.ready, "and the estimate is still made");
+  sync.stop();
+});

@@ -23,6 +23,8 @@ export function sampleFromPing({ t0, t1, t2 }, t3) {
   return { offset: (t1 - t0 + (t2 - t3)) / 2, rtt, at: (t0 + t3) / 2 };
 }
 
+const MAX_PER_SECOND = 18;
+
 export class ClockEstimator {
   constructor(options = {}) {
     this.opts = { ...DEFAULTS, ...options };
@@ -139,6 +141,7 @@ export class ClockSync {
     this.pending = 0; // pings left in the current burst
     this.lastBurst = -Infinity;
     this.burstsDone = 0;
+    this.sent = []; // send times (ms) within the last second
   }
 
   start() {
@@ -151,7 +154,11 @@ export class ClockSync {
   resync({ fresh = false } = {}) {
     if (!this.running) return this.start();
     if (fresh) this.estimator.reset();
-    if (!fresh && this.now() * 1000 - this.lastBurst < this.minResyncMs) return;
+    else if (this.now() * 1000 - this.lastBurst < this.minResyncMs) return;
+    if (this.pending > 0) {
+      this.pending = this.burst; // a burst is under way: make it a full one, not a second one
+      return;
+    }
     this.beginBurst();
   }
 
@@ -189,8 +196,13 @@ export class ClockSync {
     if (!this.inFlight) this.sendOne();
   }
 
+  // The server allows 20 pings a second and counts refusals towards disconnecting a flooding
+  // client: however often resync() is called, stay under 18 in any second.
   schedule(ms) {
     if (!this.running) return;
+    const now = this.now() * 1000;
+    this.sent = this.sent.filter((t) => t > now - 1000);
+    if (this.sent.length >= MAX_PER_SECOND) ms = Math.max(ms, this.sent[0] + 1000 - now);
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
@@ -200,8 +212,11 @@ export class ClockSync {
 
   async sendOne() {
     if (!this.running || this.inFlight) return;
-    this.inFlight = true;
     const t0 = this.now();
+    this.sent = this.sent.filter((t) => t > t0 * 1000 - 1000);
+    if (this.sent.length >= MAX_PER_SECOND) return this.schedule(0);
+    this.sent.push(t0 * 1000);
+    this.inFlight = true;
     const rtt = this.estimator.rttAt(t0);
     let ack = null;
     try {
