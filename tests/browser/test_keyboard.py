@@ -110,3 +110,59 @@ async def test_the_help_overlay_lists_the_shortcuts(web: Web, open_tab: OpenTab)
     await expect(help_).to_be_visible()
     await help_.get_by_role("button", name="Close").click()
     await expect(help_).to_be_hidden()
+
+
+FOCUSED = """() => {
+    const e = document.activeElement;
+    const cs = getComputedStyle(e);
+    const ring = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2)
+        || (cs.boxShadow && cs.boxShadow !== "none");
+    return { name: e.getAttribute("aria-label") || e.textContent.trim(), ring };
+}"""
+
+
+async def test_the_player_works_from_the_keyboard_alone_with_a_visible_focus(
+    web: Web, open_tab: OpenTab
+) -> None:
+    tab = await open_tab(web.url)
+    page = tab.page
+    await page.get_by_role("textbox", name="Display name").focus()
+    await page.keyboard.type("Ana")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("party")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(named("party"))
+
+    async def tab_until(name: str) -> dict[str, bool]:
+        """Press Tab until `name` has the focus; which controls had it, with a visible ring."""
+        seen: dict[str, bool] = {}
+        for _ in range(40):
+            await page.keyboard.press("Tab")
+            focused = await page.evaluate(FOCUSED)
+            seen[focused["name"]] = focused["ring"]
+            if focused["name"] == name:
+                return seen
+        raise AssertionError(f"Tab never reached {name}: {list(seen)}")
+
+    seen = await tab_until("Add Morning Light to queue")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_have_attribute("data-status", "playing")
+
+    # From the top of the room, Tab reaches every player control, each showing the focus.
+    await page.get_by_role("heading", level=1).click()
+    seen |= await tab_until("Search library")
+    for control in ("Previous", "Pause", "Skip", "Seek", "Mute", "Volume"):
+        assert control in seen, f"Tab never reached {control}: {list(seen)}"
+    assert all(seen.values()), f"no visible focus on {[n for n, ring in seen.items() if not ring]}"
+
+    # Space on a focused button presses that button once: it is not also the play/pause key
+    # (which would undo it).
+    await page.get_by_role("button", name="Mute", exact=True).focus()
+    await page.keyboard.press("Space")
+    await expect(page.get_by_role("button", name="Unmute", exact=True)).to_be_focused()
+    await expect(page.locator("main")).to_have_attribute("data-status", "playing")
+    await page.get_by_role("button", name="Pause", exact=True).focus()
+    await page.keyboard.press("Space")
+    await expect(page.locator("main")).to_have_attribute("data-status", "paused")
+    await page.wait_for_timeout(300)  # a second toggle would arrive by now
+    await expect(page.locator("main")).to_have_attribute("data-status", "paused")

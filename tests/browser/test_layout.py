@@ -75,6 +75,46 @@ async def text_colour(tab: Tab) -> float:
     return luminance(await tab.page.evaluate("getComputedStyle(document.body).color"))
 
 
+# WCAG 2 contrast of an element's text against the first opaque background behind it.
+_CONTRAST = """(element) => {
+    const channel = (v) => {
+        v /= 255;
+        return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    };
+    const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+    const lum = (c) => {
+        const [r, g, b] = rgb(c);
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    let back = element, bg = null;
+    while (back) {
+        const c = getComputedStyle(back).backgroundColor;
+        if (!/rgba\\(.*, 0\\)$/.test(c)) { bg = c; break; }
+        back = back.parentElement;
+    }
+    const [a, b] = [lum(getComputedStyle(element).color), lum(bg || "rgb(255, 255, 255)")];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+READABLE = 4.5  # WCAG AA for normal text
+
+
+async def assert_readable(tab: Tab) -> None:
+    """Body text, secondary text, badges and the primary button all meet WCAG AA."""
+    page = tab.page
+    for what, element in {
+        "room name": page.get_by_role("heading", level=1),
+        "artist": page.locator("#now-artist"),
+        "state": page.locator("#now-state"),
+        "time": page.locator("#time-now"),
+        "queue details": page.get_by_role("list", name="Queue").get_by_text("added by Ana"),
+        "role badge": page.get_by_role("list", name="Listeners").get_by_text("host"),
+        "library details": page.get_by_role("list", name="Library").locator("p").nth(1),
+    }.items():
+        ratio = await element.first.evaluate(_CONTRAST)
+        print(f"contrast of {what}: {ratio:.2f}")
+        assert ratio >= READABLE, f"{what}: contrast {ratio:.2f} < {READABLE}"
+
+
 async def test_the_theme_follows_the_system_and_the_switch_is_remembered(
     web: Web, open_tab: OpenTab
 ) -> None:
@@ -83,10 +123,12 @@ async def test_the_theme_follows_the_system_and_the_switch_is_remembered(
     await tab.page.get_by_role("button", name="Add Morning Light to queue").click()
     await expect(tab.page.locator("#sync-state")).to_have_text("In sync")
     assert await background(tab) < 0.3 < 0.7 < await text_colour(tab)  # dark, like the system
+    await assert_readable(tab)
     await shot(tab, "room-dark")
 
     await tab.page.get_by_role("button", name="Theme").click()
     assert await text_colour(tab) < 0.3 < 0.7 < await background(tab)
+    await assert_readable(tab)
     await shot(tab, "room-light")
 
     await tab.page.reload()  # the choice outlives the page, whatever the system says
