@@ -33,6 +33,10 @@ async def add_to_queue(page: Page, title: str) -> None:
     await page.get_by_role("button", name=f"Add {title} to queue").click()
 
 
+def toasts(tab: Tab) -> Locator:
+    return tab.page.get_by_role("log", name="Notifications")
+
+
 def now_title(page: Page) -> Locator:
     return page.locator("#now-title")
 
@@ -124,6 +128,7 @@ async def test_transport_in_one_page_plays_in_step_in_the_other(
     await bo.page.get_by_role("button", name="Pause", exact=True).click()
     for tab in (ana, bo):
         await expect_paused(tab)
+    await expect(toasts(ana)).to_contain_text("Bo paused")
 
     async def both_positions() -> tuple[float, float]:
         return (await sample(ana))["position"], (await sample(bo))["position"]
@@ -137,6 +142,7 @@ async def test_transport_in_one_page_plays_in_step_in_the_other(
         lambda: seek_value(bo.page), lambda v: abs(v - 20) < 0.5, "Bo's seek bar at 20 s"
     )
     assert abs((await sample(bo))["position"] - 20) < 0.5
+    await expect(toasts(bo)).to_contain_text("Ana jumped to 0:20")
 
     # Resume in Bo's page: both play on from 20 s, in step.
     await bo.page.get_by_role("button", name="Play", exact=True).click()
@@ -150,6 +156,7 @@ async def test_transport_in_one_page_plays_in_step_in_the_other(
     for tab in (ana, bo):
         await expect(now_title(tab.page)).to_have_text("Night Drive")
         await expect_playing(tab)
+    await expect(toasts(ana)).to_contain_text("Bo skipped to “Night Drive”")
     await eventually(lambda: sample(ana), lambda s: s["position"] < 5, "Night Drive from its start")
     await assert_in_step(ana, bo)
 
