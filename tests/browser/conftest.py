@@ -183,7 +183,8 @@ def offset_ms(first: dict[str, Any], second: dict[str, Any]) -> float | None:
     None while either plays nothing."""
     if first["output"] is None or second["output"] is None:
         return None
-    return 1000 * ((first["output"] - first["wall"]) - (second["output"] - second["wall"]))
+    ahead = (first["output"] - first["wall"]) - (second["output"] - second["wall"])
+    return float(ahead) * 1000
 
 
 async def eventually(

@@ -4,6 +4,7 @@ and both play the same moment."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import statistics
 import time
 from typing import Any
@@ -200,7 +201,7 @@ async def test_queue_changes_in_one_page_show_in_the_other(web: Web, open_tab: O
     shuffled = [entry["id"] for entry in room["queue"]["upcoming"]]
     for items in (ana_queue, queue):
         await eventually(
-            lambda items=items: items.evaluate_all(UPCOMING_IDS),
+            functools.partial(items.evaluate_all, UPCOMING_IDS),
             lambda ids: ids == shuffled,
             "the server's shuffled order",
         )
@@ -238,7 +239,7 @@ async def test_a_listener_joining_mid_track_plays_in_step_and_the_system_shows_t
 
     for tab in (ana, bo):
         await eventually(
-            lambda tab=tab: tab.page.evaluate("navigator.mediaSession.metadata?.title ?? null"),
+            functools.partial(tab.page.evaluate, "navigator.mediaSession.metadata?.title ?? null"),
             lambda title: title == "Night Drive",
             "the media session's title",
         )
