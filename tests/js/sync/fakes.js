@@ -1,3 +1,5 @@
+import { FrameIndex } from "../../../webapp/static/js/sync/mp3.js";
+
 // Test doubles the engine's modules take as arguments: a clock with timers we advance by hand,
 // and a server answering time_ping on its own clock across a link with chosen delays.
 
@@ -110,7 +112,7 @@ function infoFrame(delay, padding) {
   return f;
 }
 
-export function mp3({ frames, id3 = 100, info = true, junkAfter = -1 }) {
+export function mp3({ frames, id3 = 100, info = true, junkAfter = -1, padded = false }) {
   const parts = [];
   if (id3) {
     const tag = new Uint8Array(10 + id3);
@@ -118,8 +120,13 @@ export function mp3({ frames, id3 = 100, info = true, junkAfter = -1 }) {
     parts.push(tag);
   }
   if (info) parts.push(infoFrame(576, 1000));
+  // An encoder pads frames so that n frames take floor(n * 144 * bitrate / rate) bytes exactly.
+  const exact = (144 * 128000) / 44100;
   for (let i = 0; i < frames; i++) {
-    parts.push(frame());
+    const pad = padded && Math.floor((i + 1) * exact) - Math.floor(i * exact) > FRAME;
+    const f = pad ? new Uint8Array(FRAME + 1).fill(0x55) : frame();
+    if (pad) f.set([0xff, 0xfb, 0x92, 0x00]); // the padding bit
+    parts.push(f);
     if (i === junkAfter) parts.push(new Uint8Array([1, 2, 3, 0xff, 0x00, 7]));
   }
   parts.push(new Uint8Array([..."TAG"].map((c) => c.charCodeAt(0)).concat(new Array(125).fill(32))));
@@ -160,6 +167,7 @@ class FakeParam {
  */
 export function fakeAudioContext(time, { epoch = 50, latency = 0.04 } = {}) {
   const sources = [];
+  const decoded = []; // the bytes handed to decodeAudioData
   class Ctx {
     constructor() {
       this.sampleRate = 48000;
@@ -194,7 +202,9 @@ export function fakeAudioContext(time, { epoch = 50, latency = 0.04 } = {}) {
       return node;
     }
     decodeAudioData(bytes) {
-      const frames = Math.floor(bytes.byteLength / FRAME);
+      const view = new Uint8Array(bytes);
+      decoded.push(view);
+      const frames = new FrameIndex().push(view, view.length, true).frames;
       const duration = (frames * 1152) / 44100;
       return Promise.resolve({ duration, length: Math.round(duration * 48000), numberOfChannels: 2 });
     }
@@ -205,7 +215,46 @@ export function fakeAudioContext(time, { epoch = 50, latency = 0.04 } = {}) {
       return Promise.resolve();
     }
   }
-  return { AudioContext: Ctx, sources, ctxAtPerf: (perf) => perf - epoch - latency };
+  return { AudioContext: Ctx, sources, decoded, ctxAtPerf: (perf) => perf - epoch - latency };
+}
+
+/**
+ * fetch() for a file served slowly: the download delivers `firstBytes` and then nothing until
+ * `release()`; byte ranges are answered at once. `ranges` lists the ranges asked for.
+ */
+export function slowFetch(bytes, firstBytes) {
+  let release;
+  const held = new Promise((r) => (release = r));
+  const ranges = [];
+  const fetch = async (_url, init = {}) => {
+    const range = init.headers?.Range;
+    if (range) {
+      const [, a, b] = /bytes=(\d+)-(\d+)/.exec(range).map(Number);
+      ranges.push([a, b]);
+      const part = bytes.slice(a, b + 1);
+      return { ok: true, status: 206, arrayBuffer: async () => part.buffer };
+    }
+    let step = 0;
+    return {
+      ok: true,
+      status: 200,
+      headers: { get: (h) => (h.toLowerCase() === "content-length" ? String(bytes.length) : null) },
+      body: {
+        getReader: () => ({
+          read: async () => {
+            step += 1;
+            if (step === 1) return { done: false, value: bytes.subarray(0, firstBytes) };
+            if (step === 2) {
+              await held;
+              return { done: false, value: bytes.subarray(firstBytes) };
+            }
+            return { done: true };
+          },
+        }),
+      },
+    };
+  };
+  return { fetch, ranges, release: () => release() };
 }
 
 /** fetch() answering every URL with the given bytes in one chunk. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { DECODER_DELAY, FrameIndex, Segments, parseHeader } from "../../../webapp/static/js/sync/mp3.js";
+import { DECODER_DELAY, FrameIndex, Segments, cbrLayout, framesInChunk, parseHeader } from "../../../webapp/static/js/sync/mp3.js";
 
 import { FRAME, HEADER, mp3 } from "./fakes.js";
 
@@ -69,4 +69,28 @@ test("a segment is available only once its frames have arrived", () => {
   assert.equal(segs.available(1), false);
   idx.push(bytes, bytes.length, true);
   assert.equal(segs.available(2), true);
+});
+
+test("in a constant-bitrate file any frame is found from a byte range alone", () => {
+  const bytes = mp3({ frames: 3000, padded: true });
+  const whole = new FrameIndex().push(bytes, bytes.length, true);
+  const head = new FrameIndex().push(bytes, 20_000); // only the start has arrived
+  const layout = cbrLayout(head, bytes.length, bytes);
+  assert.ok(layout);
+  for (const from of [1, 777, 2500]) {
+    const a = Math.max(0, Math.floor(layout.first + from * layout.bytesPerFrame) - 2000);
+    const chunk = bytes.subarray(a, a + 30 * 420);
+    const found = framesInChunk(chunk, a, layout, head.format, from, from + 20);
+    assert.deepEqual(found.offsets, whole.offsets.slice(from, from + 20));
+  }
+  // A range that starts after the frames asked for finds nothing rather than the wrong frames.
+  const late = Math.floor(layout.first + 100 * layout.bytesPerFrame) + 10;
+  assert.equal(framesInChunk(bytes.subarray(late, late + 20_000), late, layout, head.format, 100, 110), null);
+});
+
+test("a VBR file (Xing tag) has no layout to jump by", () => {
+  const bytes = mp3({ frames: 100 });
+  bytes.set([..."Xing"].map((c) => c.charCodeAt(0)), 110 + 36);
+  const idx = new FrameIndex().push(bytes, bytes.length, true);
+  assert.equal(cbrLayout(idx, bytes.length, bytes), null);
 });

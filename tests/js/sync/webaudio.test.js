@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { createPlayer } from "../../../webapp/static/js/sync/index.js";
-import { FakeTime, fakeAudioContext, fakeFetch, fakeServer, mp3 } from "./fakes.js";
+import { FrameIndex } from "../../../webapp/static/js/sync/mp3.js";
+import { FakeTime, fakeAudioContext, fakeFetch, fakeServer, mp3, slowFetch } from "./fakes.js";
 
 // The server's clock is 1000 s ahead of this page's performance clock.
 const OFFSET = 1000;
@@ -145,5 +146,40 @@ test("a failed download is reported, then tried again", async () => {
   await time.advance(3);
   assert.ok(audio.sources.length > 0, "playing after the retry");
   assert.ok(Math.abs(player.debug().outputPosition - player.position()) < 1e-4);
+  player.destroy();
+});
+
+test("joining late into a long track on a slow link fetches the segment it needs by range", async () => {
+  const time = new FakeTime(100);
+  const server = fakeServer(time, { offset: OFFSET });
+  const audio = fakeAudioContext(time);
+  const file = mp3({ frames: 12000, padded: true }); // ~5 min at 128 kbps, constant bitrate
+  const slow = slowFetch(file, 64 * 1024); // the first 64 KB, then the link stalls
+  const socket = { emitWithAck: (_e, payload) => server.ping(payload) };
+  const env = { ...timersOf(time), now: time.now, fetch: slow.fetch, AudioContext: audio.AudioContext };
+  const player = createPlayer({ socket, env, mode: "webaudio" });
+  player.start();
+  await time.advance(1);
+  const anchor = time.now() + OFFSET - 100; // the room has played 100 s from 150 s
+  const long = { ...clock(150, anchor), duration: 300 };
+  player.load({ version: 1, clock: long, queue: { current: entry("1") } });
+  await time.advance(0.3);
+  assert.ok(slow.ranges.length >= 1, "asked for a byte range");
+  const [first] = audio.sources;
+  assert.ok(first, "playing before the download got there");
+  await time.advance(0.3);
+  const d = player.debug();
+  assert.ok(Math.abs(d.outputPosition - d.position) < 1e-4);
+  assert.ok(Math.abs(d.position - 250) < 1);
+  // What was decoded starts on a frame boundary and is whole frames.
+  const whole = new FrameIndex().push(file, file.length, true);
+  const bytes = audio.decoded[0];
+  assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xfb]);
+  // Exactly the frames of the segment holding 250 s, with its 4 primer frames.
+  const k = Math.floor(whole.frameAt(250) / 384); // the first run starts at ~250.3 s, in it too
+  const want = file.subarray(whole.offsets[k * 384 - 4], whole.offsets[(k + 1) * 384]);
+  assert.equal(bytes.length, want.length);
+  assert.deepEqual(bytes, want);
+  slow.release();
   player.destroy();
 });

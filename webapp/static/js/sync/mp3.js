@@ -72,6 +72,7 @@ export function parseInfoFrame(bytes, pos, header) {
   if (tag === "Xing" || tag === "Info") {
     const flags = readU32(bytes, at + 4);
     let p = at + 8;
+    const frames = flags & 1 ? readU32(bytes, p) : null;
     if (flags & 1) p += 4;
     if (flags & 2) p += 4;
     if (flags & 4) p += 100;
@@ -81,10 +82,10 @@ export function parseInfoFrame(bytes, pos, header) {
     if (lame === "LAME" || lame === "Lavf" || lame === "Lavc") {
       encoderDelay = (bytes[p + 21] << 4) | (bytes[p + 22] >> 4);
     }
-    return { tag, encoderDelay };
+    return { tag, encoderDelay, frames };
   }
   if (String.fromCharCode(...bytes.subarray(pos + 36, pos + 40)) === "VBRI") {
-    return { tag: "VBRI", encoderDelay: null };
+    return { tag: "VBRI", encoderDelay: null, frames: null };
   }
   return null;
 }
@@ -110,6 +111,7 @@ export class FrameIndex {
     this.end = 0;
     this.complete = false;
     this.invalid = false; // not MPEG audio
+    this.info = null; // the Xing/Info/VBRI tag, if any
   }
 
   get frames() {
@@ -139,6 +141,7 @@ export class FrameIndex {
           if (!next && !final) break;
           this.format = h;
           const info = parseInfoFrame(view, this.pos, h);
+          this.info = info;
           if (info) {
             // FFmpeg treats the tag frame as a header, not audio.
             this.delay = info.encoderDelay === null ? 0 : info.encoderDelay + DECODER_DELAY;
@@ -202,8 +205,8 @@ export class Segments {
     this.prime = prime;
   }
 
-  count() {
-    return Math.ceil(this.index.frames / this.size);
+  count(frames = this.index.frames) {
+    return Math.ceil(frames / this.size);
   }
 
   /** Segment holding track time t. */
@@ -212,9 +215,9 @@ export class Segments {
   }
 
   /** {first, last, decodeFrom, start, end}: frames, and the track times the segment covers. */
-  range(k) {
+  range(k, frames = this.index.frames) {
     const first = k * this.size;
-    const last = Math.min(first + this.size, this.index.frames); // exclusive
+    const last = Math.min(first + this.size, frames); // exclusive
     const decodeFrom = Math.max(0, first - this.prime);
     const start = Math.max(0, this.index.timeOfFrame(first));
     const end = this.index.timeOfFrame(last);
@@ -228,4 +231,52 @@ export class Segments {
     const { last } = this.range(k);
     return this.index.complete || last < this.index.frames;
   }
+}
+
+/**
+ * Where frames lie in a constant-bitrate file, from its first frames: frame i starts within a
+ * byte of `first + i * bytesPerFrame` (the encoder pads frames to keep exactly to the bitrate).
+ * Null for VBR (only a scan finds its frames). `size` is the file's length in bytes.
+ */
+export function cbrLayout(index, size, bytes) {
+  const f = index.format;
+  if (!f || index.invalid || !index.offsets.length || !size) return null;
+  const tag = index.info?.tag;
+  if (tag === "Xing" || tag === "VBRI") return null;
+  if (tag !== "Info") {
+    // No tag: believe CBR when the first frames all have one bitrate.
+    if (index.frames < 16) return null;
+    for (let i = 1; i < 16; i++) {
+      if (parseHeader(bytes, index.offsets[i])?.bitrate !== f.bitrate) return null;
+    }
+  }
+  const bytesPerFrame = (f.samples / 8) * (f.bitrate / f.sampleRate);
+  const first = index.offsets[0];
+  const frames = index.info?.frames ?? Math.floor((size - first) / bytesPerFrame);
+  return { first, bytesPerFrame, frames };
+}
+
+/**
+ * Frames [from, to) found in `chunk` (the file's bytes from offset `base`) of a CBR file laid out
+ * as `layout`: {offsets (absolute, one per frame from `from`), end}. Null when the chunk does
+ * not hold them all.
+ */
+export function framesInChunk(chunk, base, layout, format, from, to) {
+  for (let pos = 0; pos + 4 <= chunk.length; pos++) {
+    const h = parseHeader(chunk, pos);
+    if (!h || !sameStream(h, format) || !parseHeader(chunk, pos + h.length)) continue;
+    const j = Math.round((base + pos - layout.first) / layout.bytesPerFrame);
+    if (Math.abs(base + pos - layout.first - j * layout.bytesPerFrame) > 2) continue;
+    if (j > from) return null; // the chunk starts too late
+    const offsets = [];
+    let p = pos;
+    for (let i = j; i < to; i++) {
+      const hi = parseHeader(chunk, p);
+      if (!hi || p + hi.length > chunk.length) return null;
+      if (i >= from) offsets.push(base + p);
+      p += hi.length;
+    }
+    return { offsets, end: base + p };
+  }
+  return null;
 }

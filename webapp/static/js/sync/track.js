@@ -1,12 +1,16 @@
 // One track's audio for Web Audio output: fetched once (the compressed file is small: about 1 MB a
 // minute), indexed frame by frame as it arrives, and decoded a segment (~10 s) at a time so the
 // first sound needs one short decode and memory stays bounded (decoded audio is ~21 MB a minute
-// of stereo float32; a few segments are ~15 MB whatever the track's length). Files that are not
-// MP3 are decoded whole once they have arrived.
+// of stereo float32; a few segments are ~15 MB whatever the track's length). A constant-bitrate
+// MP3's far segments are fetched ahead of the download by byte range. Files that are not MP3 are
+// decoded whole once they have arrived.
 
-import { FrameIndex, Segments } from "./mp3.js";
+import { FrameIndex, Segments, cbrLayout, framesInChunk } from "./mp3.js";
 
 const KEEP_SEGMENTS = 4; // decoded segments kept per track (~40 s of audio)
+// A segment the download will not reach for this many more bytes is fetched on its own (a Range
+// request), so a listener joining late into a long track on a slow link starts at once.
+const JUMP_AHEAD_BYTES = 256 * 1024;
 
 export class Track {
   constructor(url, { fetch, decode, now = performance_now, segmentFrames = 384 }) {
@@ -24,6 +28,8 @@ export class Track {
     this.decoded = new Map(); // segment k -> {buffer, used} | {promise}
     this.waiters = [];
     this.loading = null;
+    this.size = 0; // the file's length, from Content-Length
+    this.islands = new Map(); // segment k -> {offsets, bytes, base} | {pending} | {failed}
   }
 
   load() {
@@ -39,6 +45,7 @@ export class Track {
     const res = await this.fetchImpl(this.url);
     if (!res.ok) throw new Error(`track ${this.url}: HTTP ${res.status}`);
     const total = Number(res.headers.get("content-length")) || 0;
+    this.size = total;
     this.bytes = new Uint8Array(total || 1 << 20);
     const reader = res.body.getReader();
     for (;;) {
@@ -93,19 +100,56 @@ export class Track {
   segmentAt(t) {
     if (this.whole) return { k: 0, start: 0, end: this.whole.buffer.duration, bufferStart: 0 };
     if (!this.isMp3) return null;
-    const k = this.segments.at(t);
-    if (k >= this.segments.count() && this.complete) return null; // past the end
-    if (!this.segments.available(k)) return null;
-    return this.segments.range(k);
+    return this.segment(this.segments.at(t));
   }
 
   /** The segment after `seg`, or null at the end / not yet known. */
   nextSegment(seg) {
     if (this.whole) return null;
-    const k = seg.k + 1;
-    if (this.complete && k >= this.segments.count()) return null;
-    if (!this.segments.available(k)) return null;
-    return this.segments.range(k);
+    return this.segment(seg.k + 1);
+  }
+
+  segment(k) {
+    if (this.complete && k >= this.segments.count()) return null; // past the end
+    if (this.segments.available(k)) return this.segments.range(k);
+    const island = this.island(k);
+    return island?.offsets ? { ...this.segments.range(k, this.layout.frames), island } : null;
+  }
+
+  /** Segment k fetched on its own by byte range, when the download is far from it. */
+  island(k) {
+    const held = this.islands.get(k);
+    if (held) return held;
+    this.layout ??= cbrLayout(this.index, this.size, this.bytes);
+    const layout = this.layout;
+    if (!layout || k >= this.segments.count(layout.frames)) return null;
+    const seg = this.segments.range(k, layout.frames);
+    const slack = 4 * Math.ceil(layout.bytesPerFrame);
+    const from = Math.max(0, Math.floor(layout.first + seg.decodeFrom * layout.bytesPerFrame) - slack);
+    if (from < this.length + JUMP_AHEAD_BYTES) return null; // the download gets there soon
+    const to = Math.min(this.size, Math.ceil(layout.first + seg.last * layout.bytesPerFrame) + slack);
+    const entry = { pending: true };
+    this.islands.set(k, entry);
+    // no-store: a request for a URL the cache is still filling would wait for that download.
+    this.fetchImpl(this.url, { headers: { Range: `bytes=${from}-${to - 1}` }, cache: "no-store" })
+      .then(async (res) => {
+        if (res.status !== 206) throw new Error(`range: HTTP ${res.status}`);
+        const chunk = new Uint8Array(await res.arrayBuffer());
+        const found = framesInChunk(chunk, from, layout, this.index.format, seg.decodeFrom, seg.last);
+        if (!found) throw new Error("range: frames not where a constant bitrate puts them");
+        const start = found.offsets[0] - from;
+        Object.assign(entry, {
+          pending: false,
+          offsets: found.offsets,
+          bytes: chunk.subarray(start, found.end - from),
+        });
+      })
+      .catch(() => {
+        entry.pending = false;
+        entry.failed = true; // the download will get there
+      })
+      .finally(() => this.wake());
+    return entry;
   }
 
   /** Track time of the first sample of a segment's decoded buffer. */
@@ -122,7 +166,8 @@ export class Track {
       return held.buffer;
     }
     if (!held) {
-      const bytes = this.index.bytesOf(this.bytes, seg.decodeFrom, seg.last).slice().buffer;
+      const source = seg.island ? seg.island.bytes : this.index.bytesOf(this.bytes, seg.decodeFrom, seg.last);
+      const bytes = source.slice().buffer;
       const entry = { promise: null, used: this.now() };
       entry.promise = this.decodeImpl(bytes).then(
         (buffer) => {
@@ -159,7 +204,8 @@ export class Track {
     const out = [];
     for (const [k, e] of [...this.decoded.entries()].sort((a, b) => a[0] - b[0])) {
       if (!e.buffer) continue;
-      const { start, end } = this.segments.range(k);
+      const frames = this.complete ? this.index.frames : (this.layout?.frames ?? this.index.frames);
+      const { start, end } = this.segments.range(k, frames);
       const last = out[out.length - 1];
       if (last && Math.abs(last[1] - start) < 1e-6) last[1] = end;
       else out.push([start, end]);

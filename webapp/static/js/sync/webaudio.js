@@ -209,7 +209,7 @@ export class WebAudioOutput {
     if (!track) {
       const ctx = this.ensureContext();
       track = new Track(url, {
-        fetch: (u) => this.env.fetch(u),
+        fetch: (u, init) => this.env.fetch(u, init),
         decode: (bytes) => ctx.decodeAudioData(bytes),
         now: () => this.env.now() * 1000,
       });
@@ -328,6 +328,8 @@ export class WebAudioOutput {
         const p0 = target(c0);
         const seg = track.segmentAt(p0);
         if (!seg || !track.buffer(seg)) {
+          // By the time a far segment has arrived the room may have played into the next one.
+          if (!seg) track.segmentAt(p0 + 3);
           if (c0 <= ctxNow + START_MARGIN + 0.2) {
             loading = true;
             buffering = buffering || from <= sNow + 0.2;
