@@ -18,7 +18,8 @@ export class ElementOutput {
     this.current = null; // {el, phaseId, startedAt, moved}
     this.volume = 1;
     this.muted = false;
-    this.drift = new DriftController();
+    // Seek sooner than the defaults: an element's rate can only play away ~10 ms a second.
+    this.drift = new DriftController({ seekAboveMs: 60, seekIntervalMs: 2000, maxRate: 0.015 });
     this.state = { sounding: false, buffering: false, loading: false, error: null };
   }
 
