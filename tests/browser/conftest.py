@@ -11,6 +11,7 @@ only sends silence to the sound card.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -87,7 +88,8 @@ async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
 @pytest.fixture
 async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
     """Open `url` in a fresh context: `width`/`height` set the viewport, `mobile` makes it a
-    touch phone that honours the page's viewport meta tag, `color_scheme` the system theme."""
+    touch phone that honours the page's viewport meta tag, `color_scheme` the system theme,
+    `storage` what the page's localStorage holds on the first visit."""
     tabs: list[Tab] = []
 
     async def open_(
@@ -97,6 +99,7 @@ async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
         height: int = 800,
         mobile: bool = False,
         color_scheme: Any = "light",
+        storage: dict[str, str] | None = None,
     ) -> Tab:
         context = await browser.new_context(
             viewport={"width": width, "height": height},
@@ -105,6 +108,11 @@ async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
             color_scheme=color_scheme,
         )
         context.set_default_timeout(WAIT_MS)
+        if storage:  # localStorage entries the page finds on its first load
+            await context.add_init_script(
+                f"""for (const [k, v] of Object.entries({json.dumps(storage)}))
+                    if (localStorage.getItem(k) === null) localStorage.setItem(k, v);"""
+            )
         page = await context.new_page()
         tab = Tab(page, context)
         tabs.append(tab)
