@@ -2,8 +2,8 @@
 server (uvicorn on a free port, demo tracks, real SQLite files).
 
 One browser process per test and one context per listener: contexts share nothing (cookies,
-localStorage, cache), so two pages are two listeners, at half the cost of two browsers on a
-two-core machine. Autoplay is allowed, so audio may start without a click; Playwright's default
+localStorage, cache), so two pages are two listeners without a second browser process on a
+two-core machine (bench/sync uses two processes for its measurement). Autoplay is allowed, so audio may start without a click; Playwright's default
 `--mute-audio` stays: a muted page still plays (its clock and `currentTime` still advance), it
 only sends silence to the sound card.
 """
