@@ -95,6 +95,11 @@ function main() {
     $("room-private").hidden = !state.private;
     document.title = `${state.name} · Lockstep`;
     library.refresh();
+    // The Join button is gone: put focus on the room's name, so it is announced and the
+    // shortcuts work at once.
+    if (!document.activeElement || document.activeElement === document.body || views.lobby.contains(document.activeElement)) {
+      $("room-title").focus();
+    }
   }
 
   function showLobby(pushUrl) {
