@@ -4,6 +4,7 @@ discord.py's examples/advanced_startup.py."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.util
 import json
@@ -79,6 +80,7 @@ class LockstepBot(commands.AutoShardedBot):
         self.loaded_extensions: list[str] = []
         self.synced: bool | None = None  # whether setup_hook synced commands (None: not yet)
         self._dj_roles: dict[int, int] = {}
+        self._closing: asyncio.Future[None] | None = None
 
     # -- set-up ------------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -126,6 +128,13 @@ class LockstepBot(commands.AutoShardedBot):
         return True
 
     async def close(self) -> None:
+        """Idempotent, and safe to call from several tasks at once (the entry point's shutdown
+        and the task running `start` both do): everything is closed exactly once."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_once())
+        await asyncio.shield(self._closing)
+
+    async def _close_once(self) -> None:
         try:
             await super().close()
         finally:

@@ -39,9 +39,9 @@ class BotStore:
         await self._db.commit()
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        db, self._db = self._db, None  # before awaiting: a second close must not close it again
+        if db is not None:
+            await db.close()
 
     @property
     def db(self) -> aiosqlite.Connection:
