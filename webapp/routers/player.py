@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from ..errors import ERROR_SCHEMA, OTHER_ERRORS, not_found
+from ..errors import ERROR_SCHEMA, OTHER_ERRORS, ApiError, not_found
 from ..streaming import entity_tag, resolve_inside, static_response
 
 router = APIRouter(tags=["player"])
@@ -156,5 +156,8 @@ async def static_file(path: StaticPath, request: Request) -> Response:
     media_type = MEDIA_TYPES.get(target.suffix.lower())
     resolved = await resolve_inside(target, root) if media_type else None
     if media_type is None or resolved is None:
+        if root is VENDOR_DIR:  # the npm packages are not installed
+            missing = "the socket.io client is not installed: run `make node-deps`"
+            raise ApiError(404, "not_found", missing)
         raise not_found("file")
     return await _serve(request, resolved, media_type, STATIC_CACHE, {})
