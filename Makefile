@@ -25,8 +25,9 @@ $(VENV)/.runtime-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e .
 	@touch $@
 
+# The voice extra too, so the tests run /join's real voice path (up to Discord's voice servers).
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.runtime-installed
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,voice]'
 	@touch $@
 
 # Test fixtures are encoded with ffmpeg in every format the library reads.

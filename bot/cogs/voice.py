@@ -27,6 +27,7 @@ class Voice(commands.Cog):
     def __init__(self, bot: LockstepBot) -> None:
         self.bot = bot
         self.follower = VoiceFollower(bot.context.service)
+        self.connect_timeout = CONNECT_TIMEOUT
 
     async def cog_load(self) -> None:
         self.follower.start()
@@ -58,7 +59,13 @@ class Voice(commands.Cog):
             if client.channel != target:
                 await client.move_to(target)
         else:
-            client = await target.connect(timeout=CONNECT_TIMEOUT, self_deaf=True)
+            try:
+                client = await target.connect(timeout=self.connect_timeout, self_deaf=True)
+            except (TimeoutError, discord.ClientException) as exc:
+                raise Refusal(
+                    f"I could not connect to {target.mention} ({exc or 'no answer in time'}). "
+                    "Check that I may View Channel, Connect and Speak there, then try again."
+                ) from exc
         service = self.bot.context.service
         library = self.bot.context.catalog.library
         session = VoiceSession(client, room_id, service, library.path_of)

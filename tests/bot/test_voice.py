@@ -27,6 +27,7 @@ from bot.audio import (
     voice_missing,
 )
 from shared.core import Actor, Enqueue, Pause, Play, Room, Seek, Skip, Status, Stop, TrackRef
+from tests.discord_fake.gateway import VOICE_STATE_UPDATE
 from tests.web.conftest import Web, WebFactory, start_web  # noqa: F401  (the fixture)
 
 ANA = Actor("web:ana", "Ana")
@@ -230,16 +231,57 @@ async def test_voice_restarts_ffmpeg_on_every_change_from_any_source(
 # -- /join and /leave through the real discord.py client and the fake Discord -------------------
 
 
-async def test_join_without_the_voice_extra_says_what_to_install(party: Party) -> None:  # noqa: F811
+async def test_join_says_what_to_install_when_voice_cannot_work(
+    party: Party,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no ffmpeg to be found
     missing = voice_missing()
-    if not missing:
-        pytest.skip("voice is installed here, and the fake Discord has no voice servers")
+    assert missing.ffmpeg
     await party.fake.join_voice("bob")
     command = await party.fake.slash("join", user="bob")
     callback = await party.fake.acknowledged(command)
     assert callback["type"] == 4 and callback["data"]["flags"] & 64  # ephemeral, at once
     assert callback["data"]["content"] == install_hint(missing)
+    assert "apt-get install ffmpeg" in callback["data"]["content"]
+    assert [
+        f for f in party.fake.gateway.frames if f.op == VOICE_STATE_UPDATE
+    ] == []  # no voice connection tried
+
+
+needs_voice = pytest.mark.skipif(
+    bool(voice_missing().python), reason="make setup-dev installs the voice extra"
+)
+
+
+@needs_voice
+async def test_join_asks_discord_for_the_callers_voice_channel(party: Party) -> None:  # noqa: F811
+    cog = party.bot.get_cog("Voice")
+    assert cog is not None
+    cog.connect_timeout = 1.0  # type: ignore[attr-defined]  # the fake has no voice servers
+    await party.fake.join_voice("bob")
+    command = await party.fake.slash("join", user="bob")
+    callback = await party.fake.acknowledged(command)
+    assert callback["type"] == 5  # deferred: connecting may take longer than 3 s
+    frame = await party.fake.wait_for_frame(VOICE_STATE_UPDATE)
+    assert int(frame.d["channel_id"]) == party.fake.world.voice_channel_id
+    assert int(frame.d["guild_id"]) == party.fake.world.guild.id
+    assert frame.d["self_deaf"] is True
+    # Discord never answers with a voice server here: the caller is told, privately.
+    followup = await party.fake.wait_for_request("POST", r"/webhooks/\d+/[^/]+")
+    assert "could not connect" in followup.body["content"]
+    assert followup.body["flags"] & 64
     assert party.bot.voice_clients == []
+
+
+async def test_join_outside_a_voice_channel_is_refused(party: Party) -> None:  # noqa: F811
+    if voice_missing():
+        pytest.skip("with voice missing, /join says what to install first")
+    command = await party.fake.slash("join", user="bob")
+    callback = await party.fake.acknowledged(command)
+    assert callback["type"] == 4 and callback["data"]["flags"] & 64
+    assert "Join a voice channel first" in callback["data"]["content"]
 
 
 async def test_leave_when_not_in_voice_is_refused(party: Party) -> None:  # noqa: F811
