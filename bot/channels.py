@@ -92,6 +92,20 @@ class ChannelRooms:
                 )
         return room_id
 
+    async def forget(self, channel_id: int) -> str | None:
+        """The channel is gone (deleted): its room is no longer kept open, so the empty-room
+        sweep closes it once nobody listens from the web either. Returns the room id."""
+        room_id = self._rooms.pop(channel_id, None)
+        self._guilds.pop(channel_id, None)
+        if room_id is None:
+            return None
+        self._channels.pop(room_id, None)
+        await self._store.unmap_channel(channel_id)
+        if self._service.get(room_id) is not None:
+            await self._service.keep(room_id, False)
+        log.info("channel %d was deleted: room %s is no longer kept", channel_id, room_id)
+        return room_id
+
     def room_of(self, channel_id: int) -> str | None:
         return self._rooms.get(channel_id)
 

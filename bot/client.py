@@ -159,6 +159,18 @@ class LockstepBot(commands.AutoShardedBot):
     async def on_shard_resumed(self, shard_id: int) -> None:
         self.context.on_connection(True)
 
+    # -- channels going away -----------------------------------------------------------------
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.channels.forget(channel.id)
+
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        await self.channels.forget(payload.thread_id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        for channel_id, _ in list(self.channels.mapped().items()):
+            if self.channels.guild_of(channel_id) == guild.id:
+                await self.channels.forget(channel_id)
+
     # -- what cogs and views share -----------------------------------------------------------
     def dj_role(self, guild_id: int) -> int | None:
         return self._dj_roles.get(guild_id)

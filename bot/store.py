@@ -65,6 +65,10 @@ class BotStore:
         )
         await self.db.commit()
 
+    async def unmap_channel(self, channel_id: int) -> None:
+        await self.db.execute("DELETE FROM channel_rooms WHERE channel_id = ?", (channel_id,))
+        await self.db.commit()
+
     # -- server settings ---------------------------------------------------------------------
     async def dj_roles(self) -> dict[int, int]:
         async with self.db.execute(

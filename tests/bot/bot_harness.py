@@ -109,7 +109,12 @@ async def start_harness(
     await catalog.rescan()
     store = SQLiteRoomStore(settings.rooms_db)
     await store.open()
-    service = RoomService(store, catalog, default_policy=settings.room_policy())
+    service = RoomService(
+        store,
+        catalog,
+        default_policy=settings.room_policy(),
+        empty_grace=settings.room_empty_grace,
+    )
     await service.start()
     connected: list[bool] = []
     context = BotContext.build(settings, service, catalog, connected.append)

@@ -5,8 +5,10 @@ buttons) and the room state the command left."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import discord
 from bot_harness import BotFactory, Harness
 from discord_http import (
     ADMIN,
@@ -447,3 +449,17 @@ async def test_a_failed_sync_is_tried_again_later(start_bot: BotFactory) -> None
     assert await bot.sync_commands() is True
     assert await bot.sync_commands() is False
     assert len(harness.recorder.to("/commands", "PUT")) == 2
+
+
+async def test_a_deleted_channels_room_is_no_longer_kept(start_bot: BotFactory) -> None:
+    harness = await start_bot(room_empty_grace=0)
+    await play(harness, "Morning Light")
+    assert await harness.service.close_expired() == []
+    before = asyncio.all_tasks()
+    harness.bot.dispatch("guild_channel_delete", discord.Object(id=CHANNEL_ID))
+    await asyncio.gather(*(asyncio.all_tasks() - before))
+    assert harness.bot.channels.room_of(CHANNEL_ID) is None
+    assert await harness.service.close_expired() == [ROOM]
+    # The channel's next command (were it to come back) gets a fresh room.
+    await harness.run(slash("listen"))
+    assert harness.room(ROOM).queue.entries == ()
