@@ -7,7 +7,7 @@
 
 import { FrameIndex, Segments, cbrLayout, framesInChunk } from "./mp3.js";
 
-const KEEP_SEGMENTS = 4; // decoded segments kept per track (~40 s of audio)
+const KEEP_SEGMENTS = 3; // decoded segments kept per track: the one playing, the next, one spare
 // A segment the download will not reach for this many more bytes is fetched on its own (a Range
 // request), so a listener joining late into a long track on a slow link starts at once.
 const JUMP_AHEAD_BYTES = 256 * 1024;

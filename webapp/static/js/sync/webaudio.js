@@ -370,6 +370,12 @@ export class WebAudioOutput {
       if (over) run.dispose();
       return !over;
     });
+    // Decoded audio is only kept for tracks that play or come next (it is the bulk of memory).
+    const inUse = new Set(this.runs.map((r) => r.track));
+    for (const { ph } of wanted) inUse.add(this.track(ph.entry));
+    for (const t of this.tracks.values()) {
+      if (!inUse.has(t) && t !== this.preloaded && t.decoded.size) t.decoded.clear();
+    }
     const heard = this.heardRun();
     this.state = { sounding: !!heard, buffering, loading, error };
   }
