@@ -196,7 +196,7 @@ class NowPlayingFollower:
                 silent=True,  # a track change is not worth a notification
                 **options,
             )
-        except discord.Forbidden:
+        except (discord.Forbidden, discord.NotFound):  # no permission, or the channel is gone
             self._refused.add(channel_id)
             log.warning(
                 "cannot post the now-playing message in channel %s: the bot needs View Channel, "

@@ -346,3 +346,22 @@ async def test_a_deleted_message_is_posted_again(party: Party) -> None:
     assert embed(again)["author"]["name"].startswith("Paused")
     new_id = int(again.answer["id"])
     await eventually(lambda: party.cog.follower.posted[party.room_id].message_id == new_id)
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_not_retried_on_every_change(
+    party: Party,
+) -> None:
+    gone = party.fake.ids.next()  # a channel Discord does not know (deleted, or no access)
+    room_id = await party.bot.channels.room_for(
+        Channel(gone, "gone", Guild(party.fake.world.guild.id))
+    )
+    await party.web.service.enqueue(room_id, WEB_ANA, party.web.track_ids()[:2])
+    refused = await party.fake.wait_for_request("POST", f"/channels/{gone}/messages")
+    assert refused.status == 404
+    for command in (Pause(by=WEB_ANA), Play(by=WEB_ANA), Skip(by=WEB_ANA)):
+        await asyncio.sleep(0.1)
+        await party.web.service.apply(room_id, command)
+    await asyncio.sleep(0.5)
+    assert len(party.fake.find("POST", f"/channels/{gone}/messages")) == 1
+    # The other channel's room is unaffected.
+    await party.queue_and_play()
