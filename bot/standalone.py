@@ -35,12 +35,7 @@ async def run(settings: Settings) -> int:
     catalog = Catalog(library, settings.music_dir, settings.demo_dir)
     store = SQLiteRoomStore(settings.rooms_db)
     await store.open()
-    service = RoomService(
-        store,
-        catalog,
-        default_policy=settings.room_policy(),
-        empty_grace=settings.room_empty_grace,
-    )
+    service = RoomService.configured(store, catalog, settings)
     await service.start()
     scan = asyncio.create_task(catalog.rescan())
     scheduler = start_jobs(

@@ -86,12 +86,7 @@ async def serve(settings: Settings) -> None:
     catalog = Catalog(library, settings.music_dir, settings.demo_dir)
     store = SQLiteRoomStore(settings.rooms_db)
     await store.open()
-    service = RoomService(
-        store,
-        catalog,
-        default_policy=settings.room_policy(),
-        empty_grace=settings.room_empty_grace,
-    )
+    service = RoomService.configured(store, catalog, settings)
     scheduler = None
     web: WebServer | None = None
     initial: asyncio.Task[None] | None = None

@@ -37,8 +37,10 @@ from shared.core import (
     Stop,
     TrackEnded,
     TrackRef,
+    VacateHost,
 )
 from shared.library import ScanReport
+from shared.settings import Settings
 from shared.store import RoomStore, StoredRoom, from_doc, to_doc
 
 log = logging.getLogger("lockstep.rooms")
@@ -88,6 +90,7 @@ class RoomService:
         *,
         default_policy: Policy | None = None,
         empty_grace: float = 900.0,
+        host_grace: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -95,15 +98,28 @@ class RoomService:
         self._tracks = tracks
         self._policy = default_policy or Policy()
         self._grace = empty_grace
+        self._host_grace = host_grace
         self._clock = clock
         self._wall = wall
         self._rooms: dict[str, Room] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._host_timer: asyncio.TimerHandle | None = None
         self._subscribers: list[Subscriber] = []
         self._rooms_lock = asyncio.Lock()  # creation and removal
         self._tasks: set[asyncio.Task[None]] = set()
         self._lead: LeadSource = lambda room_id: 0.0
+
+    @classmethod
+    def configured(cls, store: RoomStore, tracks: TrackLookup, settings: Settings) -> RoomService:
+        """The service as the settings describe it (the entry point, the bot alone, the tests)."""
+        return cls(
+            store,
+            tracks,
+            default_policy=settings.room_policy(),
+            empty_grace=settings.room_empty_grace,
+            host_grace=settings.reconnect_grace,
+        )
 
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -129,6 +145,25 @@ class RoomService:
             self._arm(room)
         log.info("restored %d room(s)", len(self._rooms))
         self._tracks.on_change(self._library_changed)
+        # Hosts keep their role across the restart; one who has not rejoined within the reconnect
+        # grace hands it on, so no room is left with a host nobody can reach.
+        if any(room.host is not None for room in self._rooms.values()):
+            loop = asyncio.get_running_loop()
+            self._host_timer = loop.call_later(self._host_grace, self._vacate_hosts)
+
+    def _vacate_hosts(self) -> None:
+        self._host_timer = None
+        task = asyncio.get_running_loop().create_task(self._apply_all(VacateHost()))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _apply_all(self, command: Command) -> None:
+        for room_id in list(self._rooms):
+            try:
+                if room_id in self._rooms:
+                    await self.apply(room_id, command)
+            except Exception:
+                log.exception("room %s: %s failed", room_id, type(command).__name__)
 
     def _library_changed(self, report: ScanReport) -> None:
         if report.removed or report.added:
@@ -140,6 +175,8 @@ class RoomService:
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
+        if self._host_timer is not None:
+            self._host_timer.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -440,3 +440,29 @@ async def test_a_paused_room_is_left_alone_until_it_plays(
     _, events = await party.apply("party", Play(by=ANA))
     assert [getattr(e, "action", None) for e in events] == ["resume", "skip"]
     assert current_track(party) == "b"
+
+
+async def test_a_host_who_does_not_rejoin_after_a_restart_hands_the_role_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rooms.db"
+    async with service_on(path) as service:
+        await service.open_room("party", "Party")
+        await service.apply("party", Join(by=ANA))
+        await service.apply("party", Join(by=BO))
+        assert service.require("party").host == ANA.id
+    store = SQLiteRoomStore(path)
+    await store.open()
+    service = RoomService(store, TRACKS, host_grace=0.2)
+    try:
+        await service.start()
+        await service.apply("party", Join(by=BO))  # Bo reconnects; Ana never does
+        assert service.require("party").host == ANA.id
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if service.require("party").host != ANA.id:
+                break
+        assert service.require("party").host == BO.id
+    finally:
+        await service.stop()
+        await store.close()

@@ -25,6 +25,7 @@ from .commands import (
     Skip,
     Stop,
     TrackEnded,
+    VacateHost,
 )
 from .errors import DomainError, ErrorCode
 from .events import (
@@ -90,5 +91,6 @@ __all__ = [
     "Stop",
     "TrackEnded",
     "TrackRef",
+    "VacateHost",
     "playback_lead",
 ]

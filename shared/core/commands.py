@@ -24,6 +24,14 @@ class Leave(Command):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class VacateHost(Command):
+    """Sent by the service when a host kept across a restart has not come back in time: the role
+    goes to whoever is present (as if the host had left), or to the next joiner."""
+
+    by: Actor = SYSTEM
+
+
 # -- playback ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Play(Command):

@@ -131,9 +131,9 @@ def authorize(room: Room, command: c.Command) -> None:
     actor = command.by
     if isinstance(command, c.Join | c.Leave):
         return
-    if isinstance(command, c.TrackEnded):
+    if isinstance(command, c.TrackEnded | c.VacateHost):
         if actor.id != "system":
-            raise _forbidden("only the server's timer ends tracks")
+            raise _forbidden("only the server does this")
         return
     if isinstance(command, c.SetRole | c.SetPolicy):
         if not (actor.admin or room.role_of(actor.id) is Role.HOST):
@@ -398,13 +398,27 @@ def _leave(room: Room, command: c.Leave, now: float) -> Result:
             _event(room, command, RoleChanged, user_id=member.id, role=Role.LISTENER, host=None)
         )
     elif member.id == room.host:
-        # Hand the host role to the DJ (or else the listener) who has been here longest.
-        heir = min(members, key=lambda m: (m.id not in room.djs, m.seq))
-        room = replace(room, host=heir.id, djs=room.djs - {heir.id})
-        events.append(
-            _event(room, command, RoleChanged, user_id=heir.id, role=Role.HOST, host=heir.id)
-        )
+        room, handed = _hand_host_on(room, command)
+        events.extend(handed)
     return room, events
+
+
+def _hand_host_on(room: Room, command: c.Command) -> tuple[Room, list[Event]]:
+    """Give the host role to the DJ (or else the listener) who has been here longest."""
+    heir = min(room.members, key=lambda m: (m.id not in room.djs, m.seq))
+    room = replace(room, host=heir.id, djs=room.djs - {heir.id})
+    return room, [_event(room, command, RoleChanged, user_id=heir.id, role=Role.HOST, host=heir.id)]
+
+
+def _vacate_host(room: Room, command: c.VacateHost, now: float) -> Result:
+    # A host is kept across a restart (presence is cleared without a Leave) so they find their
+    # room as they left it; one who never comes back must not leave the room without a host.
+    if room.host is None or room.member(room.host) is not None:
+        return room, []
+    if room.members:
+        return _hand_host_on(room, command)
+    old, room = room.host, replace(room, host=None)
+    return room, [_event(room, command, RoleChanged, user_id=old, role=Role.LISTENER, host=None)]
 
 
 def _set_role(room: Room, command: c.SetRole, now: float) -> Result:
@@ -459,6 +473,7 @@ TRANSITIONS: dict[type[c.Command], dict[Status, Handler]] = {
     c.SetRepeat: _everywhere(_queue_edit("repeat")),
     c.Join: _everywhere(_join),
     c.Leave: _everywhere(_leave),
+    c.VacateHost: _everywhere(_vacate_host),
     c.SetRole: _everywhere(_set_role),
     c.SetPolicy: _everywhere(_set_policy),
 }

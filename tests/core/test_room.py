@@ -52,6 +52,7 @@ from shared.core import (
     Stop,
     TrackEnded,
     TrackRef,
+    VacateHost,
 )
 
 IDLE, PLAYING, PAUSED = Status.IDLE, Status.PLAYING, Status.PAUSED
@@ -146,6 +147,7 @@ SAMPLES: dict[type[Command], Command] = {
     SetRepeat: SetRepeat(HOST, RepeatMode.ALL),
     Join: Join(OTHER),
     Leave: Leave(LISTENER),
+    VacateHost: VacateHost(),
     SetRole: SetRole(HOST, LISTENER.id, Role.DJ),
     SetPolicy: SetPolicy(HOST, DJS_ONLY),
 }
@@ -184,7 +186,7 @@ def pair_id(pair: Any) -> str:
 
 
 def test_every_command_has_a_row_and_a_sample() -> None:
-    assert len(COMMAND_TYPES) == 18
+    assert len(COMMAND_TYPES) == 19
     assert set(TRANSITIONS) == COMMAND_TYPES
     assert set(SAMPLES) == COMMAND_TYPES
     assert all(type(command) is kind for kind, command in SAMPLES.items())
@@ -215,6 +217,8 @@ def test_an_illegal_pair_is_refused_and_changes_nothing(
 def test_a_legal_pair_is_applied(pair: tuple[type[Command], Status]) -> None:
     kind, status = pair
     room = room_in(status)
+    if kind is VacateHost:  # only does something once the host is gone (as after a restart)
+        room = replace(room, members=tuple(m for m in room.members if m.id != HOST.id))
     after, events = room.apply(SAMPLES[kind], SAMPLE_NOW)
     assert events
     assert after != room
@@ -844,6 +848,43 @@ def test_someone_else_leaving_keeps_the_host() -> None:
     room, events = party().apply(Leave(DJ), 5.0)
     assert [type(e) for e in events] == [MemberLeft]
     assert room.host == HOST.id
+
+
+def absent_host_room() -> Room:
+    """A room as a restart leaves it: presence cleared, the host kept."""
+    room = party()
+    room = step(room, SetRole(HOST, LISTENER.id, Role.DJ))
+    return replace(room, members=())
+
+
+def test_a_host_who_did_not_come_back_after_a_restart_hands_over_to_who_is_here() -> None:
+    room = step(absent_host_room(), Join(OTHER), 10.0)
+    room = step(room, Join(LISTENER), 11.0)
+    assert room.host == HOST.id  # kept for them while they may still come back
+    room, events = room.apply(VacateHost(), 40.0)
+    assert [type(e) for e in events] == [RoleChanged]
+    assert room.host == LISTENER.id  # the DJ first, though Other rejoined earlier
+    assert room.role_of(HOST.id) is Role.LISTENER
+
+
+def test_a_vacated_host_in_an_empty_room_goes_to_the_next_joiner() -> None:
+    room, events = absent_host_room().apply(VacateHost(), 40.0)
+    assert [(type(e), e.host) for e in events] == [(RoleChanged, None)]  # type: ignore[attr-defined]
+    room = step(room, Join(OTHER), 50.0)
+    assert room.host == OTHER.id
+
+
+def test_a_host_who_came_back_keeps_the_role() -> None:
+    room = step(absent_host_room(), Join(HOST), 10.0)
+    room, events = room.apply(VacateHost(), 40.0)
+    assert events == ()
+    assert room.host == HOST.id
+
+
+def test_only_the_server_vacates_the_host() -> None:
+    with pytest.raises(DomainError) as caught:
+        absent_host_room().apply(VacateHost(by=Actor("web:x", "X", admin=True)), 40.0)
+    assert caught.value.code is ErrorCode.FORBIDDEN
 
 
 def test_an_empty_room_expires_after_the_grace_period() -> None:

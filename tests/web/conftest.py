@@ -67,12 +67,7 @@ async def start_web(
         await catalog.rescan()
         store = SQLiteRoomStore(settings.rooms_db)
         await store.open()
-        service = RoomService(
-            store,
-            catalog,
-            default_policy=settings.room_policy(),
-            empty_grace=settings.room_empty_grace,
-        )
+        service = RoomService.configured(store, catalog, settings)
         await service.start()
         context = AppContext(settings, service, catalog, store, "test")
         web = WebServer(context)
