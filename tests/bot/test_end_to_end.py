@@ -340,12 +340,6 @@ async def test_now_playing_buttons_work_after_a_restart(running: Running) -> Non
     assert fake.refused() == [], fake.refused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="DiscordBot.stop() hangs: its bot.close() and the one in DiscordBot._run's finally "
-    "run at the same time, and the second BotStore.close() waits forever on aiosqlite",
-)
 async def test_lockstep_run_wires_the_bot_and_health_reports_it(
     fake: FakeDiscord,
     start_web: WebFactory,  # noqa: F811  (the fixture imported above)
