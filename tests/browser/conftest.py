@@ -3,9 +3,13 @@ server (uvicorn on a free port, demo tracks, real SQLite files).
 
 One browser process per test and one context per listener: contexts share nothing (cookies,
 localStorage, cache), so two pages are two listeners without a second browser process on a
-two-core machine (bench/sync uses two processes for its measurement). Autoplay is allowed, so audio may start without a click; Playwright's default
-`--mute-audio` stays: a muted page still plays (its clock and `currentTime` still advance), it
-only sends silence to the sound card.
+two-core machine (bench/sync uses two processes for its measurement). Autoplay is allowed, so
+audio may start without a click; Playwright's default `--mute-audio` stays: a muted page still
+plays (its clock and `currentTime` still advance), it only sends silence to the sound card.
+
+Every page is checked on the way out: no uncaught exception, nothing its Content Security
+Policy had to block (a script, style or request it should not have made), no request to
+another host.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import (
@@ -26,6 +31,7 @@ from playwright.async_api import (
     ConsoleMessage,
     Dialog,
     Page,
+    Request,
     async_playwright,
     expect,
 )
@@ -45,7 +51,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",
 ]
-WAIT_MS = 10_000  # generous: two cores shared with a server and two pages
+# The test server's own names (an invite link names it PUBLIC_URL's way: localhost).
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+WAIT_MS = 15_000  # generous: two cores shared with a server and two pages (and more)
 
 expect.set_options(timeout=WAIT_MS)
 
@@ -61,6 +69,8 @@ class Tab:
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # uncaught exceptions in the page
     console: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)  # requests to any other host
+    refused: list[str] = field(default_factory=list)  # what the page's CSP blocked
 
 
 OpenTab = Callable[..., Awaitable[Tab]]
@@ -123,10 +133,18 @@ async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
 
         def on_console(message: ConsoleMessage) -> None:
             tab.console.append(f"{message.type}: {message.text}")
+            if "Content Security Policy" in message.text:
+                tab.refused.append(message.text)
 
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: tab.errors.append(str(error)))
+
+        def on_request(request: Request) -> None:
+            if urlsplit(request.url).hostname not in LOCAL_HOSTS | {None}:
+                tab.elsewhere.append(request.url)
+
         page.on("console", on_console)
+        page.on("request", on_request)
         await page.goto(url)
         # The page is usable once it is connected (the indicator says so); typing sooner can
         # race the script that fills in the remembered name.
@@ -140,6 +158,10 @@ async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
         await tab.context.close()
     errors = [error for tab in tabs for error in tab.errors]
     assert not errors, f"uncaught exceptions in the page: {errors}"
+    refused = [text for tab in tabs for text in tab.refused]
+    assert not refused, f"the page broke its own Content Security Policy: {refused}"
+    elsewhere = [url for tab in tabs for url in tab.elsewhere]
+    assert not elsewhere, f"the page fetched from other hosts (no CDN at run time): {elsewhere}"
 
 
 async def shot(tab: Tab, name: str) -> None:

@@ -63,9 +63,9 @@ async def expect_paused(tab: Tab) -> None:
 
 
 async def settled_offsets(
-    a: Tab, b: Tab, *, samples: int = 12, settle_ms: float = IN_STEP_MS
+    a: Tab, b: Tab, *, samples: int = 10, settle_ms: float = IN_STEP_MS
 ) -> list[float]:
-    """Offsets between the two outputs (ms), sampled over about a second once both have
+    """Offsets between the two outputs (ms), sampled over half a second or more once both have
     settled (three samples in a row in step): right after a change an output may still be
     starting or converging. Once settled, every sample counts, and a gap fails."""
     deadline = time.monotonic() + 8
@@ -82,7 +82,7 @@ async def settled_offsets(
         offset = offset_ms(first, second)
         assert offset is not None, f"an output stopped after settling: {first} vs {second}"
         offsets.append(offset)
-        await asyncio.sleep(0.08)
+        await asyncio.sleep(0.05)
     return offsets
 
 
@@ -106,7 +106,7 @@ async def playing_output(tab: Tab) -> dict[str, Any]:
 async def assert_audio_advances(tab: Tab) -> None:
     """The audio output itself moves on (a muted headless page still plays)."""
     before = await playing_output(tab)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.3)
     after = await sample(tab)
     moved = after["output"] - before["output"]
     elapsed = after["wall"] - before["wall"]
