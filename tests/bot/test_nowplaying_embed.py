@@ -204,3 +204,21 @@ def test_covers_are_linked_when_discord_can_fetch_them_else_attached(
         assert plan.url == "attachment://cover.png" and plan.attach
     assert cover_plan(base, "t1", has_cover=False).url is None  # no art: no SVG placeholder
     assert cover_plan(base, None, has_cover=True).url is None
+
+
+def test_a_private_rooms_link_carries_an_invite_the_web_server_accepts() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from bot.nowplaying import Renderer
+    from shared.tokens import Tokens
+
+    tokens = Tokens("a secret for this test")
+    renderer = Renderer(None, "https://party.example.org", tokens, lambda: 0.0)  # type: ignore[arg-type]
+    public = Room.create("dc-1-2", "#music", 0.0)
+    assert renderer.player_url(public) == "https://party.example.org/r/dc-1-2"
+    private = Room.create("dc-5f3a", "#secret", 0.0, private=True)
+    url = urlsplit(renderer.player_url(private))
+    assert url.path == "/r/dc-5f3a"
+    (token,) = parse_qs(url.query)["invite"]
+    assert tokens.invites_to(token, "dc-5f3a")
+    assert not tokens.invites_to(token, "dc-1-2")
