@@ -70,3 +70,12 @@ async def test_a_private_room_lets_in_only_invited_listeners(web: Web, open_tab:
     listeners = host.page.get_by_role("list", name="Listeners")
     await expect(listeners).to_contain_text("Bo")
     await expect(listeners).not_to_contain_text("Eve")
+
+
+async def test_a_room_link_with_a_remembered_name_joins_straight_away(
+    web: Web, open_tab: OpenTab
+) -> None:
+    tab = await open_tab(f"{web.url}/r/party", storage={"lockstep.name": "Cy"})
+    await expect(tab.page.get_by_role("heading", level=1)).to_have_text(named("party"))
+    await expect(tab.page.get_by_role("list", name="Listeners")).to_contain_text("Cy")
+    await expect(tab.page.get_by_role("textbox", name="Display name")).to_be_hidden()
