@@ -15,7 +15,9 @@ import httpx
 import pytest
 from discord_fake import TOKEN, FakeDiscord, message_text
 
+from bot.standalone import run as run_bot_alone
 from lockstep.main import serve
+from shared.library import Library
 from shared.settings import load_settings
 
 
@@ -73,6 +75,49 @@ async def test_lockstep_run_serves_the_web_and_the_bot_on_one_loop(
         await fake.drop()  # Discord drops the gateway; the bot resumes by itself
         signal.raise_signal(signal.SIGTERM)
         await asyncio.wait_for(running, 20)  # web server, bot, jobs and databases closed
+    finally:
+        if not running.done():
+            running.cancel()
+        await fake.stop()
+
+
+async def test_python_m_bot_runs_the_bot_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, free_port: int
+) -> None:
+    fake = await FakeDiscord().start()
+    fake.patch(monkeypatch)
+    music = tmp_path / "music"
+    music.mkdir()
+    settings = load_settings(
+        music_dir=music,
+        data_dir=tmp_path / "data",
+        port=free_port,
+        log_level="WARNING",
+        discord_token=TOKEN,
+        discord_guild_id=fake.world.guild.id,
+        discord_rate_limit="1000/second",
+    )
+    running = asyncio.create_task(run_bot_alone(settings))
+    try:
+        index = Library(settings.library_db, {"music": music}, settings.cover_dir)
+        try:
+            for _ in range(400):  # until the first scan (demo tracks) has indexed something
+                if index.count():
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            index.close()
+        for _ in range(200):  # and the commands are registered
+            try:
+                interaction = await fake.slash("play", user="bob", query="night drive")
+                break
+            except KeyError:
+                await asyncio.sleep(0.05)
+        assert "Now playing **Night Drive" in message_text(await fake.reply(interaction))
+        with pytest.raises(httpx.TransportError):  # no web server in this process
+            await health(f"http://127.0.0.1:{free_port}")
+        signal.raise_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(running, 20) == 0
     finally:
         if not running.done():
             running.cancel()
