@@ -277,3 +277,60 @@ export function fakeFetch(bytes) {
     },
   });
 }
+
+/**
+ * An <audio> element on a FakeTime: after play() it stays silent for `startDelay` seconds (its
+ * currentTime held, as Chromium's is), then advances at playbackRate. Seeking while playing
+ * holds it for `seekDelay`. Records play/pause calls with the time.
+ */
+export function fakeAudioElement(time, { startDelay = 0.2, seekDelay = 0.05 } = {}) {
+  const calls = [];
+  const el = {
+    readyState: 4,
+    seeking: false,
+    paused: true,
+    playbackRate: 1,
+    volume: 1,
+    muted: false,
+    calls,
+    pos: 0,
+    since: null, // local time from which pos advances
+    get currentTime() {
+      if (el.paused || el.since === null || time.now() < el.since) return el.pos;
+      return el.pos + (time.now() - el.since) * el.playbackRate;
+    },
+    set currentTime(v) {
+      el.pos = v;
+      if (!el.paused) el.since = time.now() + seekDelay;
+      calls.push(["seek", time.now(), v]);
+    },
+    play() {
+      if (el.paused) {
+        el.paused = false;
+        el.since = time.now() + startDelay;
+      }
+      calls.push(["play", time.now()]);
+      return Promise.resolve();
+    },
+    pause() {
+      if (!el.paused) el.pos = el.currentTime;
+      el.paused = true;
+      calls.push(["pause", time.now()]);
+    },
+    addEventListener() {},
+    removeAttribute() {},
+  };
+  // Wrap playbackRate so a rate change keeps the position continuous.
+  let rate = 1;
+  Object.defineProperty(el, "playbackRate", {
+    get: () => rate,
+    set: (r) => {
+      if (!el.paused && el.since !== null && time.now() >= el.since) {
+        el.pos = el.currentTime;
+        el.since = time.now();
+      }
+      rate = r;
+    },
+  });
+  return el;
+}

@@ -20,6 +20,8 @@ export class ElementOutput {
     this.muted = false;
     // Seek sooner than the defaults: an element's rate can only play away ~10 ms a second.
     this.drift = new DriftController({ seekAboveMs: 60, seekIntervalMs: 2000, maxRate: 0.015 });
+    this.startDelay = 0.1; // s from play() to sound; a fresh Chromium takes ~0.24 s
+    this.pendingStart = false;
     this.state = { sounding: false, buffering: false, loading: false, error: null };
   }
 
@@ -99,11 +101,13 @@ export class ElementOutput {
         this.state = { sounding: false, buffering: true, loading: true, error: this.state.error };
         return;
       }
-      const from = target(now + this.drift.seekDelay);
+      // Start ahead by as long as starting takes: learned apart from a seek while playing, which
+      // Chromium does several times faster.
+      const from = target(now + this.startDelay);
       el.playbackRate = 1;
       el.currentTime = from;
       this.drift.reset();
-      this.drift.pendingSeek = { at: now };
+      this.pendingStart = true;
       this.current = { el, phaseId: state.phase.id, from, startedAt: now, moved: null };
       if (el.paused) el.play().catch((err) => (this.state.error = String(err?.message ?? err)));
       this.state = { sounding: false, buffering: true, loading: false, error: this.state.error };
@@ -115,6 +119,13 @@ export class ElementOutput {
       if (Math.abs(t - cur.from) > 0.001) cur.moved = now;
     } else if (now - cur.moved > SETTLE_S) {
       this.drift.observe(now, t);
+      const est = this.pendingStart ? this.drift.estimate(now) : null;
+      if (est !== null) {
+        // Landed early (ahead) or late: start that much later or earlier next time.
+        const err = est - target(now);
+        if (Math.abs(err) < 1) this.startDelay = Math.min(1, Math.max(0, this.startDelay - 0.7 * err));
+        this.pendingStart = false;
+      }
       const action = this.drift.update(now, target);
       if (action.kind === "rate") el.playbackRate = action.rate;
       else if (action.kind === "seek") {
@@ -152,6 +163,11 @@ export class ElementOutput {
     const out = [];
     for (let i = 0; i < el.buffered.length; i++) out.push([el.buffered.start(i), el.buffered.end(i)]);
     return out;
+  }
+
+  /** What the controller has learned, for debug(). */
+  mapping() {
+    return { seekDelayMs: this.drift.seekDelay * 1000, startDelayMs: this.startDelay * 1000 };
   }
 
   memory() {
