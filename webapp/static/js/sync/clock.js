@@ -140,7 +140,6 @@ export class ClockSync {
     this.running = false;
     this.pending = 0; // pings left in the current burst
     this.lastBurst = -Infinity;
-    this.burstsDone = 0;
     this.sent = []; // send times (ms) within the last second
   }
 
@@ -235,10 +234,6 @@ export class ClockSync {
       retryMs = Math.max(100, (ack.retry_after ?? 1) * 1000);
     }
     if (this.pending > 0) this.pending -= 1;
-    if (this.pending === 0 && this.burst > 0 && this.lastBurstCompleted !== this.lastBurst) {
-      this.lastBurstCompleted = this.lastBurst;
-      this.burstsDone += 1;
-    }
     this.schedule(retryMs ?? (this.pending > 0 ? this.burstGapMs : this.intervalMs));
   }
 }

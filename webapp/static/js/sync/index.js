@@ -10,8 +10,7 @@
 
 import { ClockSync } from "./clock.js";
 import { ElementOutput } from "./element.js";
-import { positionAt } from "./timeline.js";
-import { Timeline } from "./timeline.js";
+import { Timeline, positionAt } from "./timeline.js";
 import { WebAudioOutput } from "./webaudio.js";
 
 export { ClockEstimator, ClockSync, sampleFromPing } from "./clock.js";

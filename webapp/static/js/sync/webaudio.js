@@ -160,11 +160,6 @@ class Run {
     this.gain.disconnect();
     this.sources = [];
   }
-
-  /** Track ranges that will play, for the decoded/buffered view. */
-  covers(p) {
-    return this.sources.some((s) => s.pStart <= p && p < s.seg.end);
-  }
 }
 
 export class WebAudioOutput {
@@ -285,7 +280,6 @@ export class WebAudioOutput {
     const k = this.perfMinusCtx();
     const serverAt = (c) => clock.toServer(c + k) + lead; // heard-at server time of context time c
     const ctxAt = (s) => clock.fromServer(s - lead) - k;
-    this.serverAt = serverAt;
     const ctxNow = ctx.currentTime;
     const sNow = serverAt(ctxNow);
     if (!ready || ctx.state !== "running") {
