@@ -3,6 +3,7 @@ store so the mapping survives restarts, and kept open by the service while nobod
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from typing import Protocol
@@ -56,6 +57,7 @@ class ChannelRooms:
         self._rooms: dict[int, str] = {}  # channel id -> room id
         self._channels: dict[str, int] = {}  # room id -> channel id
         self._guilds: dict[int, int] = {}  # channel id -> guild id
+        self._lock = asyncio.Lock()
 
     async def load(self) -> None:
         """Read the mapping; rooms it names stay open while empty (older rooms may predate keep)."""
@@ -73,6 +75,10 @@ class ChannelRooms:
     async def room_for(self, channel: ChannelLike) -> str:
         """The channel's room id. The room is (re)opened if the service does not have it, e.g. on
         first use or after the room store was reset."""
+        async with self._lock:  # two first commands at once must not make two rooms
+            return await self._room_for(channel)
+
+    async def _room_for(self, channel: ChannelLike) -> str:
         room_id = self._rooms.get(channel.id)
         if room_id is None:
             room_id = (

@@ -463,3 +463,10 @@ async def test_a_deleted_channels_room_is_no_longer_kept(start_bot: BotFactory) 
     # The channel's next command (were it to come back) gets a fresh room.
     await harness.run(slash("listen"))
     assert harness.room(ROOM).queue.entries == ()
+
+
+async def test_first_commands_at_once_make_one_private_room(start_bot: BotFactory) -> None:
+    harness = await start_bot(discord_private_rooms=True, discord_rate_limit="1000/second")
+    await asyncio.gather(*(harness.run(slash("listen", member=m)) for m in (ANA, BO, ADMIN)))
+    room_id = harness.bot.channels.room_of(CHANNEL_ID)
+    assert [r.id for r in harness.service.rooms()] == [room_id]
