@@ -16,6 +16,7 @@ from .playback import label
 Interaction = discord.Interaction[LockstepBot]
 
 ROOMS_SHOWN = 15
+DESCRIPTION_MAX = 4096  # Discord's limit on an embed's description
 
 
 def listen_url(bot: LockstepBot, room: Room) -> str:
@@ -52,7 +53,8 @@ class Rooms(commands.Cog):
                 "No rooms are active. Start one here with /play, or open one with /listen."
             )
             return
-        lines = []
+        lines: list[str] = []
+        size = 0
         for room in active[:ROOMS_SHOWN]:
             playing = (
                 f"▶️ {label(room.queue.current)}"
@@ -64,11 +66,15 @@ class Rooms(commands.Cog):
             channel = self.bot.channels.channel_of(room.id)
             where = f" (<#{channel}>)" if channel and room.id in ours else ""
             name = safe(shorten(room.name, 64))
-            lines.append(
+            line = (
                 f"**{name}**{where} · {listeners(len(room.members))} · {playing} · "
                 f"[open]({listen_url(self.bot, room)})"
             )
-        more = len(active) - ROOMS_SHOWN
+            if size + len(line) + 1 > DESCRIPTION_MAX - 40:  # room for the "…and N more" line
+                break
+            lines.append(line)
+            size += len(line) + 1
+        more = len(active) - len(lines)
         if more > 0:
             lines.append(f"…and {more} more.")
         embed = discord.Embed(title="Rooms", description="\n".join(lines))

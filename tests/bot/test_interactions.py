@@ -25,7 +25,7 @@ from discord_http import (
     slash,
 )
 
-from shared.core import ControlMode, RepeatMode, Status
+from shared.core import Actor, ControlMode, RepeatMode, Status
 from shared.tokens import Tokens
 
 ROOM = f"dc-{GUILD_ID}-{CHANNEL_ID}"
@@ -470,3 +470,16 @@ async def test_first_commands_at_once_make_one_private_room(start_bot: BotFactor
     await asyncio.gather(*(harness.run(slash("listen", member=m)) for m in (ANA, BO, ADMIN)))
     room_id = harness.bot.channels.room_of(CHANNEL_ID)
     assert [r.id for r in harness.service.rooms()] == [room_id]
+
+
+async def test_rooms_stays_within_discords_embed_limit(harness: Harness) -> None:
+    tracks = [t for t in harness.tracks() if t.title.startswith("Marathon")]
+    for i, track in enumerate(tracks[:20]):
+        room_id = f"web-{i}"
+        await harness.service.open_room(room_id, f"{i:02d} A *very* long *web* room" + "_*" * 18)
+        await harness.service.enqueue(room_id, Actor(f"web:{i}", "Wendy"), [track.id])
+    reply = only_reply(await harness.run(slash("rooms")))
+    (embed,) = reply.embeds
+    assert len(embed["description"]) <= 4096
+    assert embed["description"].endswith("more.")
+    assert "A \\*very\\* long \\*web\\* room" in embed["description"]
