@@ -20,7 +20,7 @@ from shared.core import DomainError
 from .channels import ChannelRooms
 from .context import BotContext
 from .errors import Refusal, SlowDown, explain
-from .replies import send_error
+from .replies import ACK_DEADLINE, acknowledge_in_time, send_error
 from .store import BotStore
 from .throttle import UserThrottle
 
@@ -47,6 +47,7 @@ class LockstepTree(app_commands.CommandTree["LockstepBot"]):
         if interaction.guild_id is None:
             raise Refusal("Lockstep's commands work in a server's text channels, not in DMs.")
         self.client.check_rate(interaction)
+        acknowledge_in_time(interaction, self.client.ack_deadline)
         return True
 
     async def on_error(
@@ -81,6 +82,8 @@ class LockstepBot(commands.AutoShardedBot):
         self.synced: bool | None = None  # whether setup_hook synced commands (None: not yet)
         self._dj_roles: dict[int, int] = {}
         self._closing: asyncio.Future[None] | None = None
+        # Commands still unanswered after this many seconds are deferred (Discord allows 3).
+        self.ack_deadline = ACK_DEADLINE
 
     # -- set-up ------------------------------------------------------------------------------
     async def setup_hook(self) -> None:

@@ -11,6 +11,7 @@ from shared.tokens import player_url
 
 from ..client import LockstepBot
 from ..format import safe, shorten
+from ..replies import send
 from .playback import label
 
 Interaction = discord.Interaction[LockstepBot]
@@ -49,8 +50,9 @@ class Rooms(commands.Cog):
         active = [r for r in rooms if r.members or r.status is not Status.IDLE or r.id in ours]
         active.sort(key=lambda r: (-len(r.members), r.status is Status.IDLE, r.name))
         if not active:
-            await interaction.response.send_message(
-                "No rooms are active. Start one here with /play, or open one with /listen."
+            await send(
+                interaction,
+                "No rooms are active. Start one here with /play, or open one with /listen.",
             )
             return
         lines: list[str] = []
@@ -78,14 +80,15 @@ class Rooms(commands.Cog):
         if more > 0:
             lines.append(f"…and {more} more.")
         embed = discord.Embed(title="Rooms", description="\n".join(lines))
-        await interaction.response.send_message(embed=embed)
+        await send(interaction, embed=embed)
 
     @app_commands.command(name="listen", description="Get the web player link for this channel")
     @app_commands.guild_only()
     async def listen(self, interaction: Interaction) -> None:
         room_id = await self.bot.room_for(interaction)
         room = self.service.require(room_id)
-        await interaction.response.send_message(
+        await send(
+            interaction,
             f"🎧 Listen along in your browser: **{safe(room.name)}** "
             f"({listeners(len(room.members))}).",
             view=listen_view(self.bot, room),

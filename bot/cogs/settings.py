@@ -44,9 +44,10 @@ class Settings(commands.Cog):
         check_manager(interaction)
         assert interaction.guild_id is not None  # guild_only
         await self.bot.set_dj_role(interaction.guild_id, role.id)
-        await interaction.response.send_message(
+        await send(
+            interaction,
             f"🎛️ Members with {role.mention} are DJs now: in rooms set to DJ mode "
-            "(/policy control:djs) they control playback and the queue."
+            "(/policy control:djs) they control playback and the queue.",
         )
 
     @dj.command(name="clear", description="Stop treating any role as DJs")
@@ -54,8 +55,9 @@ class Settings(commands.Cog):
         check_manager(interaction)
         assert interaction.guild_id is not None
         await self.bot.set_dj_role(interaction.guild_id, None)
-        await interaction.response.send_message(
-            "No DJ role any more: in DJ mode only members with Manage Server control rooms."
+        await send(
+            interaction,
+            "No DJ role any more: in DJ mode only members with Manage Server control rooms.",
         )
 
     @app_commands.command(name="policy", description="Who may control this channel's room")

@@ -483,3 +483,30 @@ async def test_rooms_stays_within_discords_embed_limit(harness: Harness) -> None
     assert len(embed["description"]) <= 4096
     assert embed["description"].endswith("more.")
     assert "A \\*very\\* long \\*web\\* room" in embed["description"]
+
+
+async def test_a_command_waiting_on_a_busy_room_is_deferred_in_time(harness: Harness) -> None:
+    await play(harness, "Morning Light")
+    harness.bot.ack_deadline = 0.05  # instead of 2 s, to keep the test short
+    lock = harness.service._lock(ROOM)  # the room is busy: another change holds its lock
+    await lock.acquire()
+    asyncio.get_running_loop().call_later(0.3, lock.release)
+    defer, edit = await harness.run(slash("pause"))
+    assert defer.path.endswith("/callback") and defer.json["type"] == DEFERRED
+    assert edit.method == "PATCH" and "Ana paused **Morning Light" in edit.content
+    assert harness.room(ROOM).status is Status.PAUSED
+
+    await lock.acquire()  # and a refusal after the safety deferral is still private
+    asyncio.get_running_loop().call_later(0.3, lock.release)
+    defer, delete, followup = await harness.run(slash("pause"))
+    assert defer.json["type"] == DEFERRED and delete.method == "DELETE"
+    assert followup.ephemeral and followup.content.startswith("Already paused.")
+
+
+async def test_quick_commands_are_answered_without_a_deferral(harness: Harness) -> None:
+    harness.bot.ack_deadline = 0.05
+    await play(harness, "Morning Light")
+    calls = await harness.run(slash("pause"))
+    await asyncio.sleep(0.1)  # past the safety net's deadline: it must not answer again
+    assert only_reply(calls).json["type"] == 4
+    assert [c for c in harness.recorder.calls if c.path.endswith("/callback")][-1] is calls[0]
