@@ -96,10 +96,26 @@ async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
+async def silent_browser(chromium_path: Path) -> AsyncIterator[Browser]:
+    """A browser as people have it: no sound until the page gets a click or a key press."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(chromium_path),
+            headless=True,
+            args=[arg for arg in CHROMIUM_ARGS if not arg.startswith("--autoplay-policy")],
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
 async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
     """Open `url` in a fresh context: `width`/`height` set the viewport, `mobile` makes it a
     touch phone that honours the page's viewport meta tag, `color_scheme` the system theme,
-    `storage` what the page's localStorage holds on the first visit."""
+    `storage` what the page's localStorage holds on the first visit, `via` another browser;
+    `wait=False` returns without looking at the page (see `untouched`)."""
     tabs: list[Tab] = []
 
     async def open_(
@@ -110,8 +126,10 @@ async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
         mobile: bool = False,
         color_scheme: Any = "light",
         storage: dict[str, str] | None = None,
+        via: Browser | None = None,
+        wait: bool = True,
     ) -> Tab:
-        context = await browser.new_context(
+        context = await (via or browser).new_context(
             viewport={"width": width, "height": height},
             is_mobile=mobile,
             has_touch=mobile,
@@ -146,9 +164,10 @@ async def open_tab(browser: Browser) -> AsyncIterator[OpenTab]:
         page.on("console", on_console)
         page.on("request", on_request)
         await page.goto(url)
-        # The page is usable once it is connected (the indicator says so); typing sooner can
-        # race the script that fills in the remembered name.
-        await expect(page.locator("body")).to_have_attribute("data-connection", "connected")
+        if wait:
+            # The page is usable once it is connected (the indicator says so); typing sooner
+            # can race the script that fills in the remembered name.
+            await expect(page.locator("body")).to_have_attribute("data-connection", "connected")
         return tab
 
     yield open_
@@ -230,3 +249,17 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what or 'condition'} never held; last value: {value!r}")
         await asyncio.sleep(0.05)
+
+
+async def untouched(tab: Tab, expression: str) -> Any:
+    """Evaluate without counting as a user gesture. Playwright's own evaluations and `expect`
+    polls run as gestures, which a browser takes as the click it waits for before sound."""
+    session = await tab.context.new_cdp_session(tab.page)
+    try:
+        reply = await session.send(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "userGesture": False},
+        )
+    finally:
+        await session.detach()
+    return reply["result"].get("value")

@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 import httpx
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
-from .conftest import OpenTab, Tab, Web, eventually, join, named, offset_ms, sample, shot
+from .conftest import OpenTab, Tab, Web, eventually, join, named, offset_ms, sample, shot, untouched
 
 UPCOMING_IDS = "items => items.filter(i => !i.ariaCurrent).map(i => i.dataset.entry)"
 IN_STEP_MS = 30.0  # the bound for this test; bench/sync measures the real figure
@@ -334,3 +334,36 @@ async def test_pages_playing_through_the_audio_element_stay_in_step_too(
         await assert_audio_advances(tab)
     # The element converges by gentle rate changes, a few ms a second: settled means close.
     await assert_in_step(ana, bo, settle_ms=10)
+
+
+async def test_a_browser_that_holds_sound_back_asks_for_a_click_then_plays_in_step(
+    web: Web, open_tab: OpenTab, silent_browser: Browser
+) -> None:
+    ana = await open_tab(web.url)
+    await join(ana, "Ana", "party")
+    await add_to_queue(ana.page, "Morning Light")
+    await expect_playing(ana)
+
+    # A remembered name joins without a click, so the browser keeps the page silent. (The
+    # page is watched without gestures until the click: any would count as that click.)
+    cy = await open_tab(
+        f"{web.url}/r/party", storage={"lockstep.name": "Cy"}, via=silent_browser, wait=False
+    )
+    await eventually(
+        lambda: untouched(cy, "!document.getElementById('unlock-bar').hidden"),
+        lambda shown: shown is True,
+        "the Click to listen prompt",
+    )
+    status = await untouched(cy, "document.getElementById('sync-state').textContent")
+    assert "Click to listen" in status, status
+    assert not await untouched(cy, "navigator.userActivation.hasBeenActive")
+    # Silent by the browser's choice is not buffering: the others are not told so.
+    cy_for_ana = ana.page.get_by_role("list", name="Listeners").get_by_role("listitem")
+    await expect(cy_for_ana.filter(has_text="Cy")).to_have_attribute("data-buffering", "false")
+    await shot(cy, "room-click-to-listen")
+
+    unlock = cy.page.get_by_role("button", name="Click to listen")
+    await unlock.click()
+    await expect(unlock).to_be_hidden()
+    await expect_playing(cy)
+    await assert_in_step(ana, cy)
