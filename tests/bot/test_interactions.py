@@ -510,3 +510,20 @@ async def test_quick_commands_are_answered_without_a_deferral(harness: Harness) 
     await asyncio.sleep(0.1)  # past the safety net's deadline: it must not answer again
     assert only_reply(calls).json["type"] == 4
     assert [c for c in harness.recorder.calls if c.path.endswith("/callback")][-1] is calls[0]
+
+
+async def test_in_dj_mode_listeners_queue_only_when_the_room_allows(harness: Harness) -> None:
+    await play(harness, "Morning Light", member=ANA)
+    await harness.run(
+        slash(
+            "policy",
+            option("control", "djs"),
+            option("listeners_can_queue", False, 5),
+            member=ADMIN,
+        )
+    )
+    text = refusal(await play(harness, "Night Drive", member=BO))
+    assert "add tracks" in text
+    assert len(harness.room(ROOM).queue.entries) == 1
+    await harness.run(slash("policy", option("listeners_can_queue", True, 5), member=ADMIN))
+    assert "Queued **Night Drive" in (await play(harness, "Night Drive", member=BO))[-1].content
