@@ -18,12 +18,18 @@ async def start_bot(tmp_path: Path, demo_tracks: list[Path]) -> AsyncIterator[Bo
     music = tmp_path / "music"
     make_music(music, demo_tracks)
 
+    started: list[Harness] = []
+
     async def start(**overrides: Any) -> Harness:
-        return await start_harness(tmp_path, music, stops, **overrides)
+        harness = await start_harness(tmp_path, music, stops, **overrides)
+        started.append(harness)
+        return harness
 
     yield start
     for stop in reversed(stops):
         await stop()
+    # Whatever a test asserted, nothing the bot sent may break Discord's limits.
+    assert [p for h in started for p in h.recorder.problems] == []
 
 
 @pytest.fixture

@@ -129,13 +129,54 @@ def _body(payload: Any, multipart: Iterable[dict[str, Any]] | None) -> Any:
     return payload
 
 
+def limit_problems(body: Any) -> list[str]:
+    """What Discord would refuse (400) in a message body: its documented size limits."""
+    if not isinstance(body, dict):
+        return []
+    problems = []
+    if len(body.get("content") or "") > 2000:
+        problems.append("content over 2000 characters")
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        problems.append("more than 10 embeds")
+    for embed in embeds:
+        for key, most in (("title", 256), ("description", 4096)):
+            if len(embed.get(key) or "") > most:
+                problems.append(f"embed {key} over {most} characters")
+        if len((embed.get("footer") or {}).get("text") or "") > 2048:
+            problems.append("embed footer over 2048 characters")
+    rows = body.get("components") or []
+    if len(rows) > 5:
+        problems.append("more than 5 component rows")
+    for row in rows:
+        items = row.get("components") or []
+        if len(items) > 5:
+            problems.append("more than 5 buttons in a row")
+        for item in items:
+            if len(item.get("label") or "") > 80:
+                problems.append("button label over 80 characters")
+            if len(item.get("custom_id") or "") > 100:
+                problems.append("custom_id over 100 characters")
+            if len(item.get("url") or "") > 512:
+                problems.append("button url over 512 characters")
+    for choice in body.get("choices") or []:  # an autocomplete result
+        if not 1 <= len(choice["name"]) <= 100 or len(str(choice["value"])) > 100:
+            problems.append(f"choice {choice['name'][:20]!r} out of limits")
+    return problems
+
+
 class Recorder:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.changed = asyncio.Event()
+        self.problems: list[str] = []  # what Discord would have refused, per call
 
     def record(self, call: Call) -> None:
         self.calls.append(call)
+        body = call.json
+        if call.path.endswith("/callback") and isinstance(body, dict):
+            body = body.get("data")  # the message (or autocomplete result) of the response
+        self.problems += [f"{call.method} {call.path}: {p}" for p in limit_problems(body)]
         self.changed.set()
 
     def to(self, fragment: str, method: str | None = None) -> list[Call]:
