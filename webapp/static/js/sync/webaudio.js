@@ -12,7 +12,10 @@ const START_MARGIN = 0.03; // s: the earliest a source can be scheduled after th
 const HORIZON = 3; // s of sources kept scheduled ahead
 const FADE = 0.004; // s: fades at starts and stops keep cuts from clicking
 const CROSSFADE = 0.012; // s: a corrective restart crossfades from the old run into the new one
-const K_READINGS = 7; // getOutputTimestamp readings in the median (0.7 s at one per tick)
+// getOutputTimestamp readings in the median: enough to drop a lone wild one. Fitted against
+// recorded runs (bench/sync), the latest readings explain the outputs' real offsets better than
+// a longer median: the output clock's moves are real, so follow them promptly.
+const K_READINGS = 3;
 const MAX_TRACKS = 3; // current, next, and the one just left
 const RETRY_MS = 2000;
 
@@ -43,7 +46,7 @@ class Run {
       // A restart is exact here and crossfaded: cheaper than minutes of rate change. The output
       // loses time in bursts when the machine is starved (an underrun), so react quickly.
       seekAboveMs: 4,
-      seekIntervalMs: 600,
+      seekIntervalMs: 400,
     });
     this.end = null; // track position where the last scheduled source ends
   }
@@ -256,13 +259,6 @@ export class WebAudioOutput {
     // The first real timestamps replace the estimate from the nominal latency at once.
     if (real && !this.kReal) this.k = [];
     this.kReal = this.kReal || real;
-    // An underrun moves the output clock in one step: once three readings in a row agree on a
-    // new level, believe them now rather than when they outnumber the old ones in the median.
-    const level = median(this.k);
-    const recent = [...(this.kRecent ?? []), k].slice(-3);
-    this.kRecent = recent;
-    const agree = recent.length === 3 && Math.max(...recent) - Math.min(...recent) < 0.0005;
-    if (agree && Math.abs(k - level) > 0.004) this.k = recent.slice(0, 2);
     this.k.push(k);
     this.kRaw = k;
     if (this.k.length > K_READINGS) this.k.shift();
