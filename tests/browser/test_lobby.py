@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.async_api import expect
+import asyncio
+
+from playwright.async_api import Route, expect
 from web.sio import Listener
 
 from .conftest import OpenTab, Web, join, named, shot
@@ -79,3 +81,24 @@ async def test_a_room_link_with_a_remembered_name_joins_straight_away(
     await expect(tab.page.get_by_role("heading", level=1)).to_have_text(named("party"))
     await expect(tab.page.get_by_role("list", name="Listeners")).to_contain_text("Cy")
     await expect(tab.page.get_by_role("textbox", name="Display name")).to_be_hidden()
+
+
+async def test_a_name_typed_while_the_page_is_still_loading_is_kept(
+    web: Web, open_tab: OpenTab
+) -> None:
+    # Start on a page of the same origin without scripts, so the route is in place before the lobby.
+    tab = await open_tab(f"{web.url}/health", storage={"lockstep.name": "Old name"}, wait=False)
+
+    async def slow(route: Route) -> None:  # a slow link: the lobby script arrives late
+        await asyncio.sleep(1.0)
+        await route.continue_()
+
+    await tab.page.route("**/static/js/lobby.js", slow)
+    await tab.page.goto(web.url, wait_until="commit")
+    name = tab.page.get_by_role("textbox", name="Display name")
+    await name.fill("Ana")
+    await expect(tab.page.locator("body")).to_have_attribute("data-connection", "connected")
+    await expect(name).to_have_value("Ana")
+    await tab.page.get_by_role("textbox", name="Room name").fill("party")
+    await tab.page.get_by_role("button", name="Join").click()
+    await expect(tab.page.get_by_role("list", name="Listeners")).to_contain_text("Ana")

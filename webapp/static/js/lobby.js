@@ -25,7 +25,8 @@ export function setupLobby({ onJoin }) {
   let picked = null; // {room, name}: a room chosen in the list before a display name was typed
   let busy = false;
 
-  el.name.value = store.get("name", "");
+  // Only when empty: someone may have started typing before the scripts finished loading.
+  if (!el.name.value) el.name.value = store.get("name", "");
 
   const fail = (text, field) => {
     el.error.textContent = text;
