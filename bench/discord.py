@@ -58,7 +58,7 @@ async def measure(n: int, rounds: int, work: Path) -> list[tuple[str, list[float
     await catalog.rescan()
     store = SQLiteRoomStore(settings.rooms_db)
     await store.open()
-    service = RoomService(store, catalog, default_policy=settings.room_policy())
+    service = RoomService.configured(store, catalog, settings)
     await service.start()
     bot = LockstepBot(BotContext.build(settings, service, catalog))
     recorder = Recorder()

@@ -109,12 +109,7 @@ async def start_harness(
     await catalog.rescan()
     store = SQLiteRoomStore(settings.rooms_db)
     await store.open()
-    service = RoomService(
-        store,
-        catalog,
-        default_policy=settings.room_policy(),
-        empty_grace=settings.room_empty_grace,
-    )
+    service = RoomService.configured(store, catalog, settings)
     await service.start()
     connected: list[bool] = []
     context = BotContext.build(settings, service, catalog, connected.append)
