@@ -4,9 +4,7 @@ themselves live in the room store; this only says how Discord finds them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import aiosqlite
+from .sqlite import SQLiteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS channel_rooms (
@@ -25,29 +23,9 @@ CREATE TABLE IF NOT EXISTS command_sync (
 """
 
 
-class BotStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: aiosqlite.Connection | None = None
-
-    async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=FULL")
-        await self._db.executescript(SCHEMA)
-        await self._db.commit()
-
-    async def close(self) -> None:
-        db, self._db = self._db, None  # before awaiting: a second close must not close it again
-        if db is not None:
-            await db.close()
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the bot store is not open")
-        return self._db
+class BotStore(SQLiteFile):
+    SCHEMA = SCHEMA
+    WHAT = "the bot store"
 
     # -- channels ----------------------------------------------------------------------------
     async def channel_rooms(self) -> list[tuple[int, int, str]]:
