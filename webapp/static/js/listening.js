@@ -26,9 +26,10 @@ export function setupListening({ player, session, transport }) {
     const playing = session.inRoom && session.state?.status === "playing";
     const refused = /NotAllowed/i.test(String(lastStatus.error || ""));
     const noGesture = navigator.userActivation ? !navigator.userActivation.hasBeenActive : false;
-    const silent = playing && !lastStatus.playing && !lastStatus.loading;
-    if (playing && (refused || (silent && noGesture))) lockedSince ??= Date.now();
-    else lockedSince = null;
+    if (!playing || lastStatus.playing) lockedSince = null;
+    else if (refused || (noGesture && !lastStatus.loading)) lockedSince ??= Date.now();
+    // Loading alone never clears it: the engine retries a held-back start, and a prompt that
+    // blinks with every retry cannot be clicked.
     bar.hidden = lockedSince === null || (!refused && Date.now() - lockedSince < 1500);
     showStatus();
   }
