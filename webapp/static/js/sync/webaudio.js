@@ -5,6 +5,7 @@
 // two browsers, where <audio> with a correction loop manages milliseconds.
 
 import { DriftController } from "./drift.js";
+import { OutputClock } from "./outputclock.js";
 import { positionAt } from "./timeline.js";
 import { Track } from "./track.js";
 
@@ -12,18 +13,8 @@ const START_MARGIN = 0.03; // s: the earliest a source can be scheduled after th
 const HORIZON = 3; // s of sources kept scheduled ahead
 const FADE = 0.004; // s: fades at starts and stops keep cuts from clicking
 const CROSSFADE = 0.012; // s: a corrective restart crossfades from the old run into the new one
-// getOutputTimestamp readings in the median: enough to drop a lone wild one. Fitted against
-// recorded runs (bench/sync), the latest readings explain the outputs' real offsets better than
-// a longer median: the output clock's moves are real, so follow them promptly.
-const K_READINGS = 3;
 const MAX_TRACKS = 3; // current, next, and the one just left
 const RETRY_MS = 2000;
-
-function median(xs) {
-  if (!xs.length) return NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
-}
 
 /** A continuous stretch of one track: track position p0 at context time c0, at piecewise rates. */
 class Run {
@@ -174,7 +165,7 @@ export class WebAudioOutput {
     this.ctx = null;
     this.tracks = new Map(); // url -> Track
     this.runs = []; // current and scheduled runs
-    this.k = []; // recent (performance s - context s) readings: the context clock's place
+    this.clock = new OutputClock(); // performance s - context s heard: the context clock's place
     this.volume = 1;
     this.muted = false;
     this.restarts = 0;
@@ -244,25 +235,27 @@ export class WebAudioOutput {
     if (entry) this.track(entry);
   }
 
-  /** Context time <-> performance time (s), from getOutputTimestamp, median-filtered. */
+  /** Context time <-> performance time (s), from getOutputTimestamp (see outputclock.js). */
   perfMinusCtx() {
     const ctx = this.ctx;
     const ts = ctx.getOutputTimestamp?.();
     let k;
+    let t;
     const real = !!(ts && ts.performanceTime > 0 && ts.contextTime > 0);
     if (real) {
-      k = ts.performanceTime / 1000 - ts.contextTime;
+      t = ts.performanceTime / 1000;
+      k = t - ts.contextTime;
     } else {
       const latency = ctx.outputLatency || ctx.baseLatency || 0;
-      k = this.env.now() - ctx.currentTime + latency;
+      t = this.env.now();
+      k = t - ctx.currentTime + latency;
     }
     // The first real timestamps replace the estimate from the nominal latency at once.
-    if (real && !this.kReal) this.k = [];
+    if (real && !this.kReal) this.clock.reset();
     this.kReal = this.kReal || real;
-    this.k.push(k);
+    this.clock.observe(t, k);
     this.kRaw = k;
-    if (this.k.length > K_READINGS) this.k.shift();
-    return median(this.k);
+    return this.clock.estimate();
   }
 
   /**
@@ -372,8 +365,9 @@ export class WebAudioOutput {
 
   /** Context time being heard now. */
   heardCtx() {
-    if (!this.ctx || !this.k.length) return null;
-    return this.env.now() - median(this.k);
+    const k = this.ctx ? this.clock.estimate() : null;
+    if (k === null) return null;
+    return this.env.now() - k;
   }
 
   heardRun() {
@@ -409,9 +403,11 @@ export class WebAudioOutput {
 
   /** The output clock mapping, for debug(): performance minus context time (ms). */
   mapping() {
-    if (!this.ctx || !this.k.length) return null;
+    const k = this.ctx ? this.clock.estimate() : null;
+    if (k === null) return null;
     return {
-      kMs: median(this.k) * 1000,
+      kMs: k * 1000,
+      young: this.clock.young(this.env.now()),
       kRawMs: this.kRaw * 1000,
       real: !!this.kReal,
       baseLatencyMs: (this.ctx.baseLatency ?? 0) * 1000,
