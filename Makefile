@@ -8,6 +8,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_TEST_PACKAGES := ffmpeg
 NODE_STAMP := node_modules/.installed
 
+# Install the Debian packages among $(1) that are missing: idempotent, no prompt.
+apt_ensure = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 .PHONY: run setup setup-dev system-test-deps browser-deps node-tools node-deps test check format bench-scan bench-fanout bench-sync bench-sync-deps clean
 
 run: setup node-deps ## set up and start the service (web player on http://localhost:$${PORT:-8000})
@@ -32,20 +40,11 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.runtime-installed
 
 # Test fixtures are encoded with ffmpeg in every format the library reads.
 system-test-deps:
-	@missing=""; for p in $(APT_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	@$(call apt_ensure,$(APT_TEST_PACKAGES))
 
 # The browser tests drive Debian's chromium through Playwright (never its own browser download).
 browser-deps:
-	@dpkg -s chromium >/dev/null 2>&1 || { \
-		echo "installing: chromium"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	}
+	@$(call apt_ensure,chromium)
 
 # Node and the npm packages (socket.io-client for the web player, socket.io for the fan-out
 # benchmark's reference server). apt installs node/npm only if they are missing; npm ci runs only
@@ -87,12 +86,7 @@ bench-fanout: setup node-deps ## Socket.IO fan-out benchmark, Lockstep vs Node: 
 # The sync bench records two browsers through PulseAudio null sinks (parec) and correlates them.
 BENCH_SYNC_APT := pulseaudio pulseaudio-utils
 bench-sync-deps: setup-dev system-test-deps browser-deps node-deps $(VENV)/.bench-installed
-	@missing=""; for p in $(BENCH_SYNC_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	@$(call apt_ensure,$(BENCH_SYNC_APT))
 
 $(VENV)/.bench-installed: pyproject.toml $(VENV)/.dev-installed
 	$(PIP) install -e '.[dev,bench]'
