@@ -138,6 +138,9 @@ async def serve(settings: Settings) -> None:
         library.close()
 
 
+MAX_DISCORD_RETRY = 300.0  # seconds between attempts to reach Discord, at most
+
+
 class DiscordBot:
     """The bot on the web server's event loop: `bot.start(token)` as a task, so a Discord outage or
     a refused token never stops the web player. discord.py reconnects (and resumes) by itself."""
@@ -147,7 +150,13 @@ class DiscordBot:
 
     @classmethod
     def start(
-        cls, settings: Settings, service: RoomService, catalog: Catalog, context: AppContext
+        cls,
+        settings: Settings,
+        service: RoomService,
+        catalog: Catalog,
+        context: AppContext,
+        *,
+        retry_after: float = 5.0,
     ) -> DiscordBot:
         from bot import BotContext, LockstepBot  # discord.py is only imported when it is used
 
@@ -157,16 +166,34 @@ class DiscordBot:
         bot = LockstepBot(BotContext.build(settings, service, catalog, connected))
         assert settings.discord_token is not None
         token = settings.discord_token.get_secret_value()
-        return cls(bot, asyncio.create_task(cls._run(bot, token), name="discord-bot"))
+        task = asyncio.create_task(cls._run(bot, token, retry_after), name="discord-bot")
+        return cls(bot, task)
 
     @staticmethod
-    async def _run(bot: LockstepBot, token: str) -> None:
+    async def _run(bot: LockstepBot, token: str, retry_after: float) -> None:
+        import aiohttp
         import discord
 
+        delay = retry_after
         try:
-            await bot.start(token)
-        except discord.LoginFailure:
-            log.error("Discord refused DISCORD_TOKEN: running the web player only")
+            while True:
+                try:
+                    await bot.start(token)
+                    return
+                except discord.LoginFailure:
+                    log.error("Discord refused DISCORD_TOKEN: running the web player only")
+                    return
+                except (aiohttp.ClientError, OSError) as exc:
+                    # Discord not reachable at all (no network yet after a reboot, DNS down):
+                    # discord.py retries a dropped gateway itself, but not its first login.
+                    # Only retry while nothing has been set up, so setup_hook runs once.
+                    if bot.user is not None:
+                        raise
+                    log.warning("cannot reach Discord (%s); trying again in %.0f s", exc, delay)
+                    await bot.http.close()  # closes its connector too: let login make anew
+                    bot.http.connector = discord.utils.MISSING
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, MAX_DISCORD_RETRY)
         except Exception:
             log.exception("the Discord bot stopped; the web player keeps running")
         finally:

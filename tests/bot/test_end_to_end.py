@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import discord
+import discord.http
 import httpx
 import pytest
 from discord_fake import TOKEN, FakeDiscord, message_text
@@ -386,3 +389,41 @@ async def test_a_refused_token_leaves_the_web_player_running(
         assert response.status_code == 200
         assert response.json()["bot"] == {"enabled": True, "connected": False}
         assert (await http.get("/rooms")).status_code == 200
+
+
+async def test_a_bot_that_cannot_reach_discord_at_start_keeps_trying_and_connects(
+    fake: FakeDiscord,
+    start_web: WebFactory,  # noqa: F811  (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server that boots before its network (or with Discord down) still gets its bot once
+    Discord can be reached, without a restart."""
+    web = await start_web(discord_token=TOKEN, discord_guild_id=fake.world.guild.id)
+    context = web.server.context
+    with socket.socket() as sock:  # a port nothing listens on: connecting fails, as offline
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{closed}/api/v10")
+    discord_bot = DiscordBot.start(web.settings, web.service, web.catalog, context, retry_after=0.2)
+    try:
+        await fake.changes.until(
+            lambda: True if caplog.text.count("cannot reach Discord") >= 2 else None,
+            wait=10,
+            describe=lambda: "the bot never said it could not reach Discord",
+        )
+        assert not discord_bot.task.done()  # still trying, and the web player serves
+        async with httpx.AsyncClient(base_url=web.url) as http:
+            assert (await http.get("/rooms")).status_code == 200
+        fake.patch(monkeypatch)  # Discord is reachable again
+        await fake.changes.until(
+            lambda: True if context.bot_connected else None,
+            wait=15,
+            describe=lambda: "the bot never connected once Discord was reachable",
+        )
+        reply = await fake.reply(await fake.slash("rooms", user="bob"))
+        assert reply["content"] or reply["embeds"], reply
+    finally:
+        await asyncio.wait_for(discord_bot.stop(), 5)
+    assert "Traceback" not in caplog.text
+    assert fake.refused() == [], fake.refused()
