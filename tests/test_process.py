@@ -109,6 +109,7 @@ def test_fresh_start_with_an_empty_music_folder_plays_demo_tracks(
     assert "demo tracks" in log and str(music) in log  # says where to put real music
     assert "DISCORD_TOKEN is not set" in log
     assert "Traceback" not in log
+    assert '"GET /rooms' not in log  # no line per request at INFO: audio ranges would drown it
 
 
 def test_rooms_and_queues_survive_kill_9_and_resume_at_the_right_position(

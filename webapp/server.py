@@ -44,6 +44,8 @@ def server_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         loop="none",  # the caller already runs uvloop
         http="httptools",
         log_level=settings.log_level.lower(),
+        # A line per request (every audio range, cover, ping) drowns the log at INFO: DEBUG only.
+        access_log=settings.log_level == "DEBUG",
         timeout_keep_alive=5,
         lifespan="off",  # start-up and shutdown are the entry point's, around serve()
         proxy_headers=True,
