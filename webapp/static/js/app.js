@@ -10,6 +10,7 @@ import { setupMediaSession, showInMediaSession } from "./media-session.js";
 import { setupMembers } from "./members.js";
 import { setupQueue } from "./queue.js";
 import { RoomSession } from "./room.js";
+import { setupSettings } from "./settings.js";
 import { localArea } from "./store.js";
 import { setupTheme } from "./theme.js";
 import { ackError, setupToasts, toast } from "./toasts.js";
@@ -36,6 +37,7 @@ function main() {
   const transport = setupTransport({ player, act, getState: () => session.state });
   const queue = setupQueue({ act });
   const members = setupMembers({ act });
+  const settings = setupSettings({ act });
   const library = setupLibrary({ act });
   const lobby = setupLobby({ onJoin: join });
   const help = $("help");
@@ -51,6 +53,7 @@ function main() {
       if (all || what === "playback") transport.render(state);
       if (all || what === "playback" || what === "queue_update") queue.render(state);
       if (all || what.startsWith("member") || what === "role_changed") members.render(state, me);
+      if (all || what === "policy_changed" || what === "role_changed") settings.render(state, me);
       if (what === "join") enterRoom(state);
       showInMediaSession(state.queue.current, state.status, player.position() ?? state.position);
       const track = state.status === "idle" ? null : state.queue.current;

@@ -4,6 +4,7 @@
 // and the notices (toasts) about what others did.
 import { request } from "./ack.js";
 import { clock } from "./format.js";
+import { policyChange } from "./policy.js";
 import * as store from "./store.js";
 import { ackError, toast } from "./toasts.js";
 
@@ -146,10 +147,11 @@ export class RoomSession {
       this.resync();
       return;
     }
+    const before = this.state.policy; // for the notice of what a policy change changed
     this.apply(name, data);
     this.state.version = data.version;
     this.onChange(this.state, this.me, name);
-    this.notice(name, data);
+    this.notice(name, data, before);
   }
 
   apply(name, data) {
@@ -203,14 +205,17 @@ export class RoomSession {
   }
 
   // -- what others did ---------------------------------------------------------------------
-  notice(name, data) {
+  notice(name, data, before = null) {
     const mine = data.by?.id === this.me?.id;
     const who = data.by?.name || "Someone";
     if (name === "member_joined" && data.member.id !== this.me?.id) toast(`${data.member.name} joined`);
     else if (name === "member_left") toast(`${data.member.name} left`);
     else if (name === "role_changed" && data.user_id === this.me?.id && !mine) toast(`You are now ${data.role === "dj" ? "a DJ" : data.role === "host" ? "the host" : "a listener"}`);
     if (mine) return;
-    if (name === "playback") {
+    if (name === "policy_changed") {
+      const what = policyChange(who, before, data.policy);
+      if (what) toast(what);
+    } else if (name === "playback") {
       const title = data.entry ? `“${data.entry.title}”` : "";
       if (data.by?.id === "system") {
         if (data.action === "skip") toast(`Skipped ${title || "a track"}: its file is not in the library any more`);
