@@ -14,12 +14,14 @@ async def test_the_host_hands_out_roles_and_everyone_sees_them(web: Web, open_ta
     await expect(bo_list.filter(has_text="Ana")).to_contain_text("host")
     await expect(bo_list.filter(has_text="Bo")).to_contain_text("(you)")
     await expect(bo_list.filter(has_text="Bo")).to_contain_text("listener")
-    # Only the host (or a DJ) is offered the choice.
+    # Only the host is offered the choice.
     await expect(bo.page.get_by_role("combobox", name="Role of Ana")).to_have_count(0)
 
     await ana.page.get_by_role("combobox", name="Role of Bo").select_option("dj")
     await expect(toasts(bo)).to_contain_text("You are now a DJ")
     await expect(bo_list.filter(has_text="Bo")).to_contain_text("DJ")
+    # A DJ is not offered it either: the server lets only the host hand out roles.
+    await expect(bo.page.get_by_role("combobox", name="Role of Ana")).to_have_count(0)
 
     await ana.page.get_by_role("combobox", name="Role of Bo").select_option("host")
     await expect(toasts(bo)).to_contain_text("You are now the host")

@@ -8,9 +8,9 @@ export function setupMembers({ act }) {
   const list = $("members");
   const title = $("members-title");
 
-  // The host and DJs may hand out roles (the server checks; this only offers it).
+  // Only the host hands out roles (the server checks; this only offers it where it would work).
   function roleControl(member, me) {
-    if (member.id === me?.id || !["host", "dj"].includes(me?.role)) return null;
+    if (member.id === me?.id || me?.role !== "host") return null;
     const select = h(
       "select",
       { class: "role-select", "aria-label": `Role of ${member.name}`, title: `Role of ${member.name}` },
